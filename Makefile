@@ -1,0 +1,67 @@
+# protein_performer — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+
+CONFIG ?= configs/default.yaml
+CHECKPOINT ?=
+BENCH_ARGS ?=
+
+# No network calls by default: W&B logs offline, Hugging Face never reaches the hub.
+export WANDB_MODE ?= offline
+export HF_DATASETS_OFFLINE := 1
+export HF_HUB_OFFLINE := 1
+export MPLBACKEND := Agg
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help install data train analyze bench test lint format notebooks clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/pip install -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+install: $(STAMP) ## Create .venv and install the package with dev tools (torch pinned by constraints.txt)
+
+data: $(STAMP) ## Prepare the shipped UniProt sample into tokenised Arrow splits (cached)
+	$(VENV)/bin/protein-performer prepare
+
+train: data ## Train the default Performer-ReLU MLM on CPU (CONFIG=configs/x.yaml for another)
+	$(VENV)/bin/protein-performer train --config $(CONFIG)
+
+analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity and contacts for the newest checkpoint
+	$(VENV)/bin/protein-performer analyze $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
+
+bench: $(BENCH_STAMP) ## Attention benchmark vs SDPA and performer-pytorch (BENCH_ARGS=--quick)
+	$(VENV)/bin/protein-performer bench attention $(BENCH_ARGS)
+
+test: $(STAMP) ## Run the test suite (CPU, a few minutes)
+	WANDB_MODE=disabled $(PY) -m pytest -q
+
+lint: $(STAMP) ## ruff check + format check (99 columns, notebooks included)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+notebooks: $(STAMP) ## Execute the notebooks (against the newest checkpoint)
+	$(PY) -m pytest -q --nbmake notebooks
+
+clean: ## Remove caches and run outputs (keeps .venv and data/)
+	rm -rf cache runs reports lightning_logs wandb .pytest_cache .ruff_cache

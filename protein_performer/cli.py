@@ -1,0 +1,46 @@
+"""`protein-performer <command> ...`: one console script that dispatches to each layer's CLI.
+
+Each layer owns a `main(argv) -> int` so it can be tested without a subprocess; this module only
+routes, and imports lazily so `protein-performer prepare` never pays for importing Lightning.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# command -> (module with main(argv), one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("protein_performer.data.cli", "FASTA -> tokenised Arrow splits (make data)"),
+    "train": ("protein_performer.training.cli", "train a model with Lightning (make train)"),
+    "analyze": ("protein_performer.analysis.cli", "attention maps, BLOSUM62, contacts"),
+    "embed": ("protein_performer.analysis.embed_cli", "export per-residue/mean embeddings"),
+    "mutations": ("protein_performer.analysis.mutations_cli", "zero-shot mutation scores"),
+    "generate": ("protein_performer.generation.cli", "sample sequences from a causal model"),
+    "score": ("protein_performer.generation.score_cli", "log-likelihood of sequences (TSV)"),
+    "bench": ("protein_performer.bench.cli", "attention / generation benchmarks"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: protein-performer <command> [options]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"protein-performer: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

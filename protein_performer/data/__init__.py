@@ -1,0 +1,1 @@
+"""Data layer: FASTA streaming, tokenisation, preparation into Arrow shards, batching."""
