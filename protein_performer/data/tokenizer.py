@@ -26,7 +26,16 @@ UnknownPolicy = Literal["error", "x"]
 
 
 class InvalidResidueError(ValueError):
-    """A sequence holds a character that is not an amino-acid letter."""
+    """A sequence holds a character that is not an amino-acid letter.
+
+    `position` is 1-based and `char` the offending character, so that a caller holding line
+    information (the FASTA reader) can re-raise with file:line:column.
+    """
+
+    def __init__(self, message: str, *, position: int, char: str) -> None:
+        super().__init__(message)
+        self.position = position
+        self.char = char
 
 
 def _build_lookup() -> np.ndarray:
@@ -58,9 +67,17 @@ class Alphabet:
         self.unknown = unknown
         self._lookup_256 = _build_lookup()
 
-    def encode(self, sequence: str, *, add_special: bool = True, where: str = "<input>") -> np.ndarray:
-        """Token ids of `sequence` (int8), framed by <cls> ... <eos> when `add_special`."""
-        raw = np.frombuffer(sequence.encode("latin-1", errors="replace"), dtype=np.uint8)
+    def encode(
+        self, sequence: str | bytes, *, add_special: bool = True, where: str = "<input>"
+    ) -> np.ndarray:
+        """Token ids of `sequence` (int8), framed by <cls> ... <eos> when `add_special`.
+
+        `bytes` are accepted as well so that the FASTA pipeline can skip a decode/encode round
+        trip; characters outside latin-1 become '?' and are reported at their own position.
+        """
+        if isinstance(sequence, str):
+            sequence = sequence.encode("latin-1", errors="replace")
+        raw = np.frombuffer(sequence, dtype=np.uint8)
         ids = self._lookup_256[raw]
         bad = np.flatnonzero(ids < 0)
         if bad.size:
@@ -68,10 +85,13 @@ class Alphabet:
                 ids[bad] = VOCAB["X"]
             else:
                 pos = int(bad[0])
+                char = chr(raw[pos])
                 raise InvalidResidueError(
-                    f"{where}: invalid residue {sequence[pos]!r} at position {pos + 1} "
+                    f"{where}: invalid residue {char!r} at position {pos + 1} "
                     f"(expected one of the 25 amino-acid letters; pass unknown='x' to map "
-                    f"other characters to X)"
+                    f"other characters to X)",
+                    position=pos + 1,
+                    char=char,
                 )
         ids = ids.astype(np.int8)
         if add_special:

@@ -1,0 +1,76 @@
+"""Per-residue and per-sequence embeddings from any layer of a `ProteinPerformer`.
+
+Layer numbering follows `PerformerOutput.hidden_states` (as in Hugging Face ESM): layer 0 is
+the embedding output, layer i the output of block i, and the last layer (also `-1`) the
+final-normalised representation the LM head reads. Special tokens and padding are dropped, so
+row i of a per-token embedding is residue i; the mean is over residues only, as in fair-esm's
+`extract.py --include mean`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from protein_performer.analysis.attention_maps import encode_batch, max_residues
+
+Pooling = Literal["mean", "per-token"]
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Embedding of one sequence at one layer."""
+
+    sequence: str  # residues embedded (cropped to the model's max_len if needed)
+    layer: int  # non-negative index into hidden_states
+    mean_C: np.ndarray  # [C] mean over residues
+    per_token_LC: np.ndarray | None  # [L, C], only when per-token output was asked for
+
+
+def resolve_layer(layer: int, n_layers: int) -> int:
+    """Non-negative hidden-state index; valid layers are -(n+1) .. n for a model of n blocks."""
+    n_states = n_layers + 1
+    if not -n_states <= layer < n_states:
+        raise ValueError(
+            f"layer {layer} out of range for a model with {n_layers} blocks "
+            f"(valid: {-n_states} .. {n_states - 1})"
+        )
+    return layer % n_states
+
+
+@torch.no_grad()
+def embed_sequences(
+    model,
+    sequences: Sequence[str],
+    *,
+    layer: int = -1,
+    pooling: Pooling = "mean",
+    batch_size: int = 8,
+) -> list[Embedding]:
+    """Embeddings of `sequences`, in input order. `pooling="per-token"` also keeps [L, C]."""
+    if pooling not in ("mean", "per-token"):
+        raise ValueError(f"pooling must be 'mean' or 'per-token', got {pooling!r}")
+    model.eval()
+    index = resolve_layer(layer, model.config.n_layers)
+    limit = max_residues(model)
+    out: list[Embedding] = []
+    for start in range(0, len(sequences), batch_size):
+        chunk = [s[:limit] for s in sequences[start : start + batch_size]]
+        tokens_BL, is_pad_BL = encode_batch(chunk)
+        states = model(tokens_BL, is_pad_BL, output_hidden_states=True).hidden_states
+        hidden_BLC = states[index].float().cpu().numpy()
+        for b, seq in enumerate(chunk):
+            residues_LC = hidden_BLC[b, 1 : len(seq) + 1]
+            out.append(
+                Embedding(
+                    sequence=seq,
+                    layer=index,
+                    mean_C=residues_LC.mean(axis=0),
+                    per_token_LC=residues_LC.copy() if pooling == "per-token" else None,
+                )
+            )
+    return out

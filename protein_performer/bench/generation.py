@@ -1,0 +1,230 @@
+"""`protein-performer bench generation`: cost per generated token against generated length.
+
+Three ways to sample one sequence of L tokens from a causal model of the same shape:
+
+- `favor-state`: a Performer carrying each layer's (S, z) (`model.recurrent`), O(1) per token;
+- `kv-cache`: the exact-attention Transformer with a key/value cache, O(t) per token;
+- `naive-recompute`: the Performer re-running its full causal forward pass over the prefix at
+  every step (all that performer-pytorch offers, its issues #64/#66), O(t) per token.
+
+Each (method, L) runs in a fresh subprocess, so its peak RSS is its own. Time per token is the
+mean over all L tokens and, separately, over the last `tail` tokens (the cost at length ~L, which
+is what must stay flat for the Performer). Naive recomputation is skipped once its projected run
+time exceeds `--naive-budget-s`; skipped rows are kept in the CSV with the projection.
+
+Outputs: `reports/bench/generation.csv`, `reports/bench/generation.png`, and the benchmark
+section of `docs/generation.md` (see `bench.generation_report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+METHODS: tuple[str, ...] = ("favor-state", "kv-cache", "naive-recompute")
+FULL_LENGTHS: tuple[int, ...] = (128, 256, 512, 1024, 2048, 4096, 8192)
+QUICK_LENGTHS: tuple[int, ...] = (16, 32)
+# Model shape: the `cpu_l4_d128` preset (the `make train` default) with a position table long
+# enough for 8192 tokens. Quick mode uses `tiny_l2_d64`.
+FULL_PRESET, QUICK_PRESET = "cpu_l4_d128", "tiny_l2_d64"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One row of generation.csv."""
+
+    method: str
+    length: int
+    status: str  # "ok", or "skipped: ..." for capped naive runs
+    ms_per_token: float  # mean over all generated tokens
+    tail_ms_per_token: float  # mean over the last `tail_tokens` tokens
+    tail_tokens: int
+    total_s: float
+    peak_rss_mb: float  # the subprocess's peak resident memory
+    peak_rss_delta_mb: float  # peak minus resident memory just before generating
+    state_mb: float  # decoder state at the end (FAVOR sums or KV cache); 0 for naive
+    preset: str
+    attention: str
+    batch: int
+    threads: int
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_worker(method: str, length: int, preset_name: str, batch: int, threads: int) -> Measurement:
+    """Generate `length` tokens with `method` in this process and measure it."""
+    import torch
+
+    from protein_performer.constants import BOS_ID
+    from protein_performer.generation.decoder import decode_step, init_state
+    from protein_performer.generation.sampling import (
+        SamplingConfig,
+        allowed_token_mask,
+        sample_next,
+    )
+    from protein_performer.model.config import preset
+    from protein_performer.model.performer import ProteinPerformer
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    attention = "exact" if method == "kv-cache" else preset(preset_name).attention
+    config = preset(preset_name, objective="causal", attention=attention, max_len=length + 1)
+    model = ProteinPerformer(config).eval()
+    sampling, allowed = SamplingConfig(), allowed_token_mask(allow_eos=False)
+    generator = torch.Generator().manual_seed(0)
+    tokens_BL = torch.full((batch, length + 1), BOS_ID, dtype=torch.long)
+    step_s = []
+    with torch.no_grad():
+        if method != "naive-recompute":
+            warm = init_state(model, batch)
+            for _ in range(4):  # first-call allocations out of the timing
+                _, warm = decode_step(model, tokens_BL[:, 0], warm)
+            state = init_state(model, batch, capacity=length + 1)
+        baseline_mb = _rss_mb()
+        for t in range(length):
+            start = time.perf_counter()
+            if method == "naive-recompute":
+                logits_BV = model(tokens_BL[:, : t + 1]).logits_BLV[:, -1]
+            else:
+                logits_BV, state = decode_step(model, tokens_BL[:, t], state)
+            tokens_BL[:, t + 1] = sample_next(logits_BV, sampling, generator, allowed)
+            step_s.append(time.perf_counter() - start)
+    tail = max(1, min(64, length // 8))
+    state_mb = 0.0 if method == "naive-recompute" else state.nbytes / 2**20
+    return Measurement(
+        method=method,
+        length=length,
+        status="ok",
+        ms_per_token=1e3 * sum(step_s) / length,
+        tail_ms_per_token=1e3 * sum(step_s[-tail:]) / tail,
+        tail_tokens=tail,
+        total_s=sum(step_s),
+        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_delta_mb=max(0.0, _peak_rss_mb() - baseline_mb),
+        state_mb=state_mb,
+        preset=preset_name,
+        attention=attention,
+        batch=batch,
+        threads=threads,
+    )
+
+
+def measure_in_subprocess(
+    method: str, length: int, preset_name: str, batch: int, threads: int, timeout_s: float
+) -> Measurement:
+    """`run_worker` in a fresh interpreter (own peak memory, no warm caches from other runs)."""
+    spec = json.dumps(dict(method=method, length=length, preset_name=preset_name,
+                           batch=batch, threads=threads))  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    done = subprocess.run(
+        [sys.executable, "-m", "protein_performer.bench.generation", "--worker", spec],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {method} L={length} failed:\n{done.stderr[-2000:]}")
+    return Measurement(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _skipped(method: str, length: int, why: str, like: Measurement) -> Measurement:
+    nan = float("nan")
+    return Measurement(method, length, f"skipped: {why}", nan, nan, 0, nan, nan, nan, nan,
+                       like.preset, like.attention, like.batch, like.threads)  # fmt: skip
+
+
+def run_benchmark(
+    lengths: Sequence[int],
+    *,
+    preset_name: str,
+    batch: int = 1,
+    threads: int = 1,
+    naive_budget_s: float = 60.0,
+    log=print,
+) -> list[Measurement]:
+    """Every method at every length; naive recomputation stops once the run it would need,
+    extrapolated quadratically from the previous length, exceeds `naive_budget_s`."""
+    rows: list[Measurement] = []
+    for method in METHODS:
+        previous: Measurement | None = None
+        for length in sorted(lengths):
+            if method == "naive-recompute" and previous is not None:
+                projected = previous.total_s * (length / previous.length) ** 2
+                if projected > naive_budget_s:
+                    why = f"projected {projected:.0f} s > budget {naive_budget_s:.0f} s"
+                    rows.append(_skipped(method, length, why, previous))
+                    log(f"{method:>16} L={length:<5} {rows[-1].status}")
+                    continue
+            row = measure_in_subprocess(
+                method, length, preset_name, batch, threads, timeout_s=max(600, 4 * naive_budget_s)
+            )
+            rows.append(row)
+            previous = row
+            log(
+                f"{method:>16} L={length:<5} {row.ms_per_token:8.3f} ms/token "
+                f"(tail {row.tail_ms_per_token:8.3f})  peak RSS {row.peak_rss_mb:7.1f} MB  "
+                f"state {row.state_mb:8.3f} MB"
+            )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="protein-performer bench generation",
+        description="Time and memory per generated token: FAVOR state vs KV cache vs naive.",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny model, lengths 16 and 32")
+    parser.add_argument("--lengths", type=int, nargs="+", default=None)
+    parser.add_argument("--batch", type=int, default=1, help="sequences sampled together")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
+    parser.add_argument("--naive-budget-s", type=float, default=60.0)
+    parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"))
+    parser.add_argument(
+        "--doc", type=Path, default=None, help="markdown to update (default: docs/generation.md, "
+        "not touched with --quick)"
+    )  # fmt: skip
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(asdict(run_worker(**json.loads(args.worker)))))
+        return 0
+
+    from protein_performer.bench.generation_report import write_outputs
+
+    preset_name = QUICK_PRESET if args.quick else FULL_PRESET
+    lengths = args.lengths or (QUICK_LENGTHS if args.quick else FULL_LENGTHS)
+    started = time.time()
+    rows = run_benchmark(
+        lengths,
+        preset_name=preset_name,
+        batch=args.batch,
+        threads=args.threads,
+        naive_budget_s=args.naive_budget_s,
+    )
+    command = "protein-performer bench generation " + " ".join(argv or sys.argv[1:])
+    doc = args.doc or (None if args.quick else Path("docs/generation.md"))
+    paths = write_outputs(rows, args.out_dir, doc, command=command.strip(), wall_s=time.time() - started)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""`ProteinDataModule`: prepared UniProt splits as Lightning dataloaders.
+
+`prepare_data()` (rank 0 only, per Lightning) builds or reuses the cached Arrow splits;
+`setup(stage)` memory-maps them on every rank. All constructor arguments are plain typed values
+so that LightningCLI/jsonargparse can set them from YAML or the command line.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import lightning as L
+import numpy as np
+from datasets import Dataset, DatasetDict
+from torch.utils.data import DataLoader
+
+from protein_performer.constants import AMINO_ACID_IDS, VOCAB_SIZE
+from protein_performer.data.batching import CausalCollator, MLMCollator, TokenBudgetBatchSampler
+from protein_performer.data.prepare import (
+    PrepareConfig,
+    PrepareResult,
+    parse_accessions,
+    parse_taxa,
+    prepare,
+)
+from protein_performer.data.sequences import ConcatChunkDataset, SingleSequenceDataset
+
+log = logging.getLogger(__name__)
+
+
+class ProteinDataModule(L.LightningDataModule):
+    """Train/valid/test/ood loaders over a FASTA file, in single or concatenated mode.
+
+    Args:
+        fasta: input FASTA (.fasta/.fa/.gz).
+        cache_dir: where prepared splits are cached, under a content+options fingerprint.
+        mode: "single" (one cropped protein per item) or "concat" (fixed-length chunks of the
+            `<eos>`-joined stream; `max_len` is then the chunk length, e.g. 8192).
+        objective: "mlm" (15 % BERT masking) or "causal" (next-token labels).
+        max_len: longest item in tokens, `<cls>`/`<eos>` included.
+        batch_size: items per batch, unless `tokens_per_batch` is set.
+        tokens_per_batch: if set, length-bucketed batches of at most this many padded tokens.
+        num_workers: DataLoader worker processes.
+        seed: seeds the evaluation masks and the bucketing order.
+        valid_fraction / test_fraction: share of split keys hashed to valid / test.
+        ood_taxa: comma-separated OX/TaxID values held out whole as the "ood" split.
+        ood_accessions: accessions/cluster ids to hold out: comma-separated, or a file path.
+        unknown: "error" on an invalid residue, or "x" to map it to X.
+        eval_max_sequences: cap valid/test/ood to their first N proteins (a fixed, effectively
+            random subset, since splits are stored in sequence-digest order).
+        train_max_sequences: same cap for train (quick CPU runs).
+        mask_prob: MLM selection probability.
+    """
+
+    test_split_names: tuple[str, ...] = ("test", "ood")
+
+    def __init__(
+        self,
+        fasta: str = "data/uniprot_sample.fasta.gz",
+        cache_dir: str = "cache",
+        mode: Literal["single", "concat"] = "single",
+        objective: Literal["mlm", "causal"] = "mlm",
+        max_len: int = 1024,
+        batch_size: int = 8,
+        tokens_per_batch: int | None = None,
+        num_workers: int = 0,
+        seed: int = 0,
+        valid_fraction: float = 0.05,
+        test_fraction: float = 0.05,
+        ood_taxa: str = "5851,1140",
+        ood_accessions: str | None = None,
+        unknown: Literal["error", "x"] = "error",
+        eval_max_sequences: int | None = None,
+        train_max_sequences: int | None = None,
+        mask_prob: float = 0.15,
+    ) -> None:
+        super().__init__()
+        if mode not in ("single", "concat"):
+            raise ValueError(f"mode must be 'single' or 'concat', got {mode!r}")
+        if objective not in ("mlm", "causal"):
+            raise ValueError(f"objective must be 'mlm' or 'causal', got {objective!r}")
+        self.save_hyperparameters()
+        self.mode, self.objective = mode, objective
+        self.max_len, self.batch_size = max_len, batch_size
+        self.tokens_per_batch = tokens_per_batch
+        self.num_workers, self.seed, self.mask_prob = num_workers, seed, mask_prob
+        self.eval_max_sequences = eval_max_sequences
+        self.train_max_sequences = train_max_sequences
+        self.prepare_config = PrepareConfig(
+            fasta=fasta,
+            cache_dir=cache_dir,
+            valid_fraction=valid_fraction,
+            test_fraction=test_fraction,
+            ood_taxa=parse_taxa(ood_taxa),
+            ood_accessions=parse_accessions(ood_accessions),
+            unknown=unknown,
+        )
+        self.prepared: PrepareResult | None = None
+        self.splits: DatasetDict | None = None
+        self.datasets: dict[str, SingleSequenceDataset | ConcatChunkDataset] = {}
+
+    def prepare_data(self) -> None:
+        result = prepare(self.prepare_config, log=log.info)
+        log.info("prepared data: %s (%s)", result.path, "built" if result.built else "cached")
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is not None:
+            return
+        self.prepared = prepare(self.prepare_config, log=log.info)
+        self.splits = self.prepared.load()
+        for name, split in self.splits.items():
+            cap = self.train_max_sequences if name == "train" else self.eval_max_sequences
+            self.datasets[name] = self._make_dataset(_head(split, cap), train=name == "train")
+
+    def _make_dataset(self, split: Dataset, *, train: bool):
+        if self.mode == "concat":
+            return ConcatChunkDataset(split, self.max_len)
+        return SingleSequenceDataset(split, self.max_len, random_crop=train)
+
+    def _collator(self, *, train: bool):
+        if self.objective == "causal":
+            return CausalCollator()
+        return MLMCollator(mask_prob=self.mask_prob, seed=None if train else self.seed)
+
+    def _loader(self, name: str, *, train: bool) -> DataLoader:
+        if name not in self.datasets:
+            raise RuntimeError("call setup() before asking for dataloaders")
+        dataset = self.datasets[name]
+        common = {
+            "collate_fn": self._collator(train=train),
+            "num_workers": self.num_workers,
+            "persistent_workers": self.num_workers > 0,
+        }
+        if self.tokens_per_batch is not None:
+            sampler = TokenBudgetBatchSampler(
+                dataset.item_lengths(), self.tokens_per_batch, shuffle=train, seed=self.seed
+            )
+            return DataLoader(dataset, batch_sampler=sampler, **common)
+        return DataLoader(
+            dataset, batch_size=self.batch_size, shuffle=train, drop_last=False, **common
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", train=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("valid", train=False)
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return [self._loader(name, train=False) for name in self.test_split_names]
+
+    def unigram_counts(self) -> np.ndarray:
+        """Amino-acid token counts of the training split, float64 [VOCAB_SIZE]; specials 0.
+
+        Counted over the whole training split at preparation time (residues only, so the
+        `<cls>`/`<eos>` framing of a mode does not enter the unigram baseline).
+        """
+        if self.prepared is None:
+            raise RuntimeError("call setup() before unigram_counts()")
+        counts = np.asarray(self.prepared.meta["stats"]["train"]["token_counts"], np.float64)
+        out = np.zeros(VOCAB_SIZE, dtype=np.float64)
+        out[list(AMINO_ACID_IDS)] = counts[list(AMINO_ACID_IDS)]
+        return out
+
+
+def _head(split: Dataset, cap: int | None) -> Dataset:
+    # A contiguous range keeps the Arrow table memory-mapped (no indices mapping).
+    return split if cap is None or cap >= split.num_rows else split.select(range(cap))

@@ -1,0 +1,261 @@
+"""FASTA → tokenised Arrow splits (`train`, `valid`, `test`, `ood`), cached and written atomically.
+
+`prepare(config)` returns the directory of a complete preparation, building it only when no
+complete one exists for the same fingerprint. The fingerprint covers the input's *content*
+(BLAKE2b of its bytes; see `content_digest`) and every option that changes the result, so editing
+the FASTA or an option rebuilds, while renaming or touching the file does not.
+
+Atomicity: everything is built in `cache_dir/.tmp-<fingerprint>-<pid>-<random>/` and the
+directory is renamed to `cache_dir/<fingerprint>/` only after every shard and `meta.json` are
+flushed to disk. A run killed at any point leaves at most a `.tmp-*` directory, which is never
+read and is removed by the next run; a final-named directory is trusted only if its `meta.json`
+records the same fingerprint and `complete: true`, so a damaged copy is rebuilt as well.
+
+Memory stays bounded by two streaming passes (see `splits` for the duplicate-resolution
+argument): pass 1 reads the FASTA once, tokenises and spills records into digest buckets; pass 2
+resolves one bucket at a time and appends the kept records to per-split Arrow shards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import DatasetDict
+
+from protein_performer.constants import VOCAB_SIZE
+from protein_performer.data.fingerprint import content_digest, fingerprint_of
+from protein_performer.data.records import encode_records
+from protein_performer.data.shards import BucketSpill, ShardWriter, load_split
+from protein_performer.data.splits import SPLITS, resolve_duplicates
+from protein_performer.data.stats import LengthSummary, SplitStats
+from protein_performer.data.tokenizer import UnknownPolicy
+
+FORMAT_VERSION = 1
+# Plasmodium knowlesi (strain H) and Synechococcus elongatus PCC 7942: two whole proteomes of the
+# shipped sample (5,096 and 2,658 records) whose genera also have other members in training, so
+# the OOD split measures transfer to an unseen organism, not to an unseen kingdom.
+DEFAULT_OOD_TAXA: tuple[int, ...] = (5851, 1140)
+# Uncompressed bytes per compressed byte assumed when sizing buckets; protein FASTA compresses
+# about 1.8x with gzip, so 3 errs towards more, smaller buckets.
+_GZIP_RATIO_GUESS = 3
+MAX_BUCKETS = 256  # one open spill file each
+_ROWS_PER_SLICE = 8192
+
+
+def _token_counts(part: pa.Table) -> np.ndarray:
+    """Token-id counts of a table's `tokens` column, without widening the values to int64."""
+    counted = pc.value_counts(pc.list_flatten(part.column("tokens")))
+    counts = np.zeros(VOCAB_SIZE, dtype=np.int64)
+    ids = counted.field("values").to_numpy().astype(np.int64)
+    counts[ids] = counted.field("counts").to_numpy()
+    return counts
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """Options of a preparation; every field except the last three enters the fingerprint."""
+
+    fasta: str = "data/uniprot_sample.fasta.gz"
+    cache_dir: str = "cache"
+    valid_fraction: float = 0.05
+    test_fraction: float = 0.05
+    ood_taxa: tuple[int, ...] = DEFAULT_OOD_TAXA  # OX=/TaxID= values held out whole
+    ood_accessions: tuple[str, ...] = ()  # accessions (or UniRef cluster ids) held out
+    unknown: UnknownPolicy = "error"  # invalid residues: raise, or map to X
+    split_salt: str = "pp-split-v1"  # change to draw a different, equally stable, split
+    # Not fingerprinted: they change how the work is done, not the result.
+    bucket_bytes: int = 256 << 20  # target size of one pass-2 bucket (bounds peak memory)
+    spill_buffer_bytes: int = 64 << 20  # total pass-1 write buffers across buckets
+    shard_bytes: int = 512 << 20  # roll output shards at about this size
+
+    def fingerprinted(self) -> dict:
+        options = asdict(self)
+        for name in ("fasta", "cache_dir", "bucket_bytes", "spill_buffer_bytes", "shard_bytes"):
+            options.pop(name)
+        options["ood_taxa"] = sorted(set(self.ood_taxa))
+        options["ood_accessions"] = sorted(set(self.ood_accessions))
+        return options
+
+
+def parse_taxa(text: str) -> tuple[int, ...]:
+    """'5851,1140' → (5851, 1140); '' → ()."""
+    return tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+
+
+def parse_accessions(text: str | None) -> tuple[str, ...]:
+    """A file with one accession per line if `text` names one, else a comma-separated list."""
+    if not text:
+        return ()
+    path = Path(text)
+    if path.is_file():
+        return tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    """A complete preparation on disk and what `meta.json` says about it."""
+
+    path: Path
+    meta: dict
+    built: bool  # False when it came from the cache
+
+    def load(self) -> DatasetDict:
+        return load_prepared(self.path)
+
+    def summaries(self) -> dict[str, LengthSummary]:
+        return {name: SplitStats.from_json(self.meta["stats"][name]).summary() for name in SPLITS}
+
+
+def load_prepared(path: Path) -> DatasetDict:
+    """The four splits of a complete preparation, memory-mapped."""
+    if not is_complete(path):
+        raise FileNotFoundError(f"{path}: not a complete preparation (no valid meta.json)")
+    return DatasetDict({name: load_split(path / name) for name in SPLITS})
+
+
+def read_meta(path: Path) -> dict | None:
+    try:
+        return json.loads((path / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_complete(path: Path, fingerprint: str | None = None) -> bool:
+    meta = read_meta(path)
+    if meta is None or meta.get("complete") is not True:
+        return False
+    return fingerprint is None or meta.get("fingerprint") == fingerprint
+
+
+def _n_buckets(fasta: Path, config: PrepareConfig) -> int:
+    size = fasta.stat().st_size
+    with open(fasta, "rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":
+            size *= _GZIP_RATIO_GUESS
+    return int(np.clip(-(-size // config.bucket_bytes), 1, MAX_BUCKETS))
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*")) + [root]:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_stale_tmp(cache_dir: Path, fingerprint: str) -> None:
+    """Delete `.tmp-<fingerprint>-<pid>-*` directories whose process is gone."""
+    for tmp in cache_dir.glob(f".tmp-{fingerprint}-*"):
+        try:
+            pid = int(tmp.name.split("-")[2])
+            os.kill(pid, 0)
+            alive = pid != os.getpid()
+        except (ValueError, IndexError, ProcessLookupError):
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def prepare(
+    config: PrepareConfig, *, force: bool = False, log: Callable[[str], None] = lambda _: None
+) -> PrepareResult:
+    """Prepare `config.fasta` into `config.cache_dir/<fingerprint>/`, or reuse a cached result."""
+    fasta, cache_dir = Path(config.fasta), Path(config.cache_dir)
+    if not fasta.is_file():
+        raise FileNotFoundError(f"{fasta}: FASTA file not found")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    content = content_digest(fasta, cache_dir)
+    fingerprint = fingerprint_of(content, config.fingerprinted(), FORMAT_VERSION)
+    final = cache_dir / fingerprint
+    _remove_stale_tmp(cache_dir, fingerprint)
+    if not force and is_complete(final, fingerprint):
+        log(f"cached: {final}")
+        return PrepareResult(final, read_meta(final) or {}, built=False)
+    tmp = cache_dir / f".tmp-{fingerprint}-{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        meta = _build(fasta, tmp, config, log)
+        meta.update(fingerprint=fingerprint, content_blake2b=content, complete=True)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        _fsync_tree(tmp)
+        if final.exists():  # incomplete or forced: replace it
+            shutil.rmtree(final)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            # Another process renamed a complete result into place first: use that one.
+            if not is_complete(final, fingerprint):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return PrepareResult(final, read_meta(final) or meta, built=True)
+
+
+def _build(fasta: Path, out: Path, config: PrepareConfig, log: Callable[[str], None]) -> dict:
+    start = time.perf_counter()
+    n_buckets = _n_buckets(fasta, config)
+    spill = BucketSpill(
+        out / "spill", n_buckets, max(1 << 20, config.spill_buffer_bytes // n_buckets)
+    )
+    log(f"pass 1: reading {fasta} into {n_buckets} bucket(s)")
+    counts = encode_records(fasta, config, spill)
+    spill.close()
+    pass1_s = time.perf_counter() - start
+
+    log("pass 2: removing duplicates and writing splits")
+    writers = {name: ShardWriter(out / name, config.shard_bytes) for name in SPLITS}
+    stats = {name: SplitStats() for name in SPLITS}
+    duplicates = 0
+    for bucket in range(n_buckets):
+        table = spill.read(bucket)
+        reps, split, group_size = resolve_duplicates(
+            table.column("digest_hi").to_numpy(),
+            table.column("digest_lo").to_numpy(),
+            table.column("key_hash").to_numpy(),
+            table.column("is_ood").to_numpy(zero_copy_only=False),
+            valid_fraction=config.valid_fraction,
+            test_fraction=config.test_fraction,
+        )
+        duplicates += int((group_size - 1).sum())
+        # Gather the kept rows a slice at a time so pass 2 copies at most one slice of tokens.
+        for lo in range(0, len(reps), _ROWS_PER_SLICE):
+            rows, codes = reps[lo : lo + _ROWS_PER_SLICE], split[lo : lo + _ROWS_PER_SLICE]
+            for code, name in enumerate(SPLITS):
+                part = table.take(pa.array(rows[codes == code]))
+                writers[name].write(part)
+                stats[name].update(part.column("length").to_numpy(), _token_counts(part))
+        del table
+        spill.path(bucket).unlink(missing_ok=True)
+    for writer in writers.values():
+        writer.close()
+    shutil.rmtree(out / "spill", ignore_errors=True)
+    seconds = time.perf_counter() - start
+    return {
+        "format_version": FORMAT_VERSION,
+        "fasta": str(fasta),
+        "options": config.fingerprinted(),
+        "records_read": counts.records,
+        "residues_read": counts.residues,
+        "empty_skipped": counts.empty,
+        "duplicates_removed": duplicates,
+        "ood_taxa_found": counts.ood_taxa_found,
+        "n_buckets": n_buckets,
+        "seconds": seconds,
+        "pass1_seconds": pass1_s,
+        "residues_per_second": counts.residues / seconds if seconds > 0 else float("nan"),
+        "stats": {name: stats[name].to_json() for name in SPLITS},
+    }

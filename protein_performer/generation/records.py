@@ -1,0 +1,132 @@
+"""Inputs and outputs of the generation layer: prompt validation, FASTA and TSV writers.
+
+Pure text handling, no model: prompts become token ids through the project's `Alphabet` (so a
+bad letter is reported with its position), samples become FASTA records whose header records
+the checkpoint and every sampling setting, and scores become a tab-separated table.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from protein_performer.constants import BOS_ID
+from protein_performer.data.tokenizer import Alphabet, InvalidResidueError
+
+FASTA_WIDTH = 60  # residues per line, the UniProt convention
+
+
+class PromptError(ValueError):
+    """A prompt cannot be used to start generation."""
+
+
+def encode_prompt(prompt: str, *, where: str = "--prompt") -> np.ndarray:
+    """Token ids int64 `[BOS, residues...]` (no EOS: generation continues after the prompt).
+
+    Raises `PromptError` naming `where` and the 1-based position of the first invalid letter.
+    Whitespace is not silently dropped: a prompt is a sequence prefix, not a FASTA body.
+    """
+    try:
+        residues = Alphabet(unknown="error").encode(prompt, add_special=False, where=where)
+    except InvalidResidueError as err:
+        raise PromptError(str(err)) from None
+    return np.concatenate([[BOS_ID], residues.astype(np.int64)]).astype(np.int64)
+
+
+def _header_value(value: object) -> str:
+    # Values must not contain spaces so that `key=value` pairs split back cleanly.
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value).replace(" ", "%20")
+
+
+def fasta_header(name: str, fields: Mapping[str, object]) -> str:
+    """`name key=value key=value ...` (without the leading '>')."""
+    pairs = " ".join(f"{key}={_header_value(value)}" for key, value in fields.items())
+    return f"{name} {pairs}" if pairs else name
+
+
+def parse_header_fields(header: str) -> dict[str, str]:
+    """Inverse of `fasta_header` for the `key=value` part (values stay strings)."""
+    fields = {}
+    for token in header.split()[1:]:
+        key, sep, value = token.partition("=")
+        if sep:
+            fields[key] = value.replace("%20", " ")
+    return fields
+
+
+@dataclass(frozen=True)
+class FastaRecord:
+    """One sequence to write: header without '>' and the residues."""
+
+    header: str
+    sequence: str
+
+
+def format_fasta(records: Iterable[FastaRecord], width: int = FASTA_WIDTH) -> str:
+    lines = []
+    for record in records:
+        lines.append(f">{record.header}")
+        seq = record.sequence
+        # An empty sample (EOS straight after BOS) still gets a body line so readers see it.
+        lines.extend([seq[i : i + width] for i in range(0, len(seq), width)] or [""])
+    return "\n".join(lines) + "\n"
+
+
+def write_fasta(path: str | Path, records: Sequence[FastaRecord]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(format_fasta(records))
+    return path
+
+
+SCORE_COLUMNS = ("id", "length", "log_likelihood", "mean_log_likelihood", "perplexity")
+
+
+@dataclass(frozen=True)
+class SequenceScore:
+    """Log-likelihood (natural log) of one sequence under a causal model.
+
+    `n_predicted` counts the predicted tokens: every residue plus the closing EOS, each given
+    its prefix starting at BOS. Perplexity is exp(-log_likelihood / n_predicted).
+    """
+
+    id: str
+    length: int
+    log_likelihood: float
+    n_predicted: int
+
+    @property
+    def mean_log_likelihood(self) -> float:
+        return self.log_likelihood / self.n_predicted
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(-self.mean_log_likelihood)
+
+
+def write_scores_tsv(path: str | Path, scores: Iterable[SequenceScore]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(SCORE_COLUMNS)
+        for s in scores:
+            writer.writerow(
+                [
+                    s.id,
+                    s.length,
+                    f"{s.log_likelihood:.6f}",
+                    f"{s.mean_log_likelihood:.6f}",
+                    f"{s.perplexity:.6f}",
+                ]
+            )
+    return path

@@ -1,0 +1,101 @@
+"""`protein-performer score`: per-sequence log-likelihood and perplexity under a causal model.
+
+    protein-performer score --checkpoint runs/causal/last.ckpt --fasta in.fasta --out scores.tsv
+
+Writes a TSV with columns id, length, log_likelihood (nats, residues + EOS), mean_log_likelihood
+and perplexity, one row per record in input order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from protein_performer.data.fasta import FastaFormatError, iter_fasta
+from protein_performer.data.tokenizer import Alphabet, InvalidResidueError
+from protein_performer.generation.decoder import check_causal
+from protein_performer.generation.records import SequenceScore, write_scores_tsv
+from protein_performer.generation.scoring import sequence_log_likelihoods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="protein-performer score",
+        description="Log-likelihood and perplexity of FASTA sequences under a causal model.",
+    )
+    parser.add_argument("--checkpoint", required=True, type=Path, help="Lightning .ckpt file")
+    parser.add_argument("--fasta", required=True, type=Path, help=".fasta or .fasta.gz")
+    parser.add_argument("--out", required=True, type=Path, help="TSV to write")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--unknown",
+        choices=("error", "x"),
+        default="error",
+        help="invalid letters: stop with file:line (default) or score them as X",
+    )
+    parser.add_argument(
+        "--skip-long",
+        action="store_true",
+        help="skip sequences longer than the model's max_len - 2 (default: stop with an error)",
+    )
+    parser.add_argument("--device", default="cpu")
+    return parser
+
+
+def read_framed(
+    path: Path, alphabet: Alphabet, max_tokens: int, skip_long: bool
+) -> tuple[list[str], list[np.ndarray], int]:
+    """Record ids, framed token ids, and the number of records skipped as too long."""
+    names, framed, skipped = [], [], 0
+    for record in iter_fasta(path):
+        where = f"{record.path}:{record.line}: record {record.name!r}"
+        ids = alphabet.encode(record.sequence, where=where)
+        if len(ids) > max_tokens:
+            if skip_long:
+                skipped += 1
+                continue
+            raise ValueError(
+                f"{where}: {len(record.sequence)} residues, but the model holds at most "
+                f"{max_tokens - 2} (max_len={max_tokens}); pass --skip-long to skip such records"
+            )
+        names.append(record.name)
+        framed.append(ids)
+    return names, framed, skipped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from protein_performer.training.checkpoint import load_model
+
+    model = load_model(args.checkpoint, map_location=args.device)
+    try:
+        check_causal(model, where=str(args.checkpoint))
+        names, framed, skipped = read_framed(
+            args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
+        )
+        if not framed:
+            raise ValueError(f"{args.fasta}: no sequences to score")
+        totals = sequence_log_likelihoods(model, framed, batch_size=args.batch_size)
+    except (FastaFormatError, InvalidResidueError, ValueError) as err:
+        print(f"protein-performer score: {err}", file=sys.stderr)
+        return 2
+    scores = [
+        SequenceScore(id=name, length=len(ids) - 2, log_likelihood=float(ll), n_predicted=len(ids) - 1)
+        for name, ids, ll in zip(names, framed, totals, strict=True)
+    ]
+    write_scores_tsv(args.out, scores)
+    mean_ppl = float(np.exp(-totals.sum() / sum(s.n_predicted for s in scores)))
+    print(
+        f"scored {len(scores)} sequences ({skipped} skipped as too long); "
+        f"corpus perplexity {mean_ppl:.3f} -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

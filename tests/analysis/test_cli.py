@@ -1,0 +1,86 @@
+"""`protein-performer analyze` end to end on the tiny checkpoint of the test fixtures."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from protein_performer.analysis.cli import main
+from protein_performer.analysis.contacts import range_mask, true_contacts
+from protein_performer.analysis.structures import load_bpti
+
+REPO = Path(__file__).resolve().parents[2]
+METHODS = {"unsupervised_best_head", "unsupervised_apc_mean", "logistic_regression"}
+FIGURES = (
+    "bpti_attention_grid.png",
+    "bpti_head_summary.png",
+    "similarity_attention.png",
+    "similarity_embedding.png",
+    "similarity_scatter.png",
+    "bpti_contact_map.png",
+    "precision_ts50_test.png",
+    "precision_bpti.png",
+)
+
+
+@pytest.fixture(scope="module")
+def analyzed(tiny_checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("analyze")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)  # the held-out sequences come from data/ of the repository
+        code = main(
+            [
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--out",
+                str(out),
+                "--run-name",
+                "tiny",
+                "--n-sequences",
+                "12",
+            ]
+        )
+    assert code == 0
+    return out / "tiny"
+
+
+def test_metrics_have_the_documented_keys(analyzed):
+    metrics = json.loads((analyzed / "metrics.json").read_text())
+    for key in (
+        "blosum62_pearson_attention",
+        "blosum62_pearson_embedding",
+        "blosum62_spearman_attention",
+        "blosum62_spearman_embedding",
+    ):
+        assert -1.0 <= metrics[key] <= 1.0
+    assert {"bpti", "ts50_test"} <= set(metrics["contacts"])
+    for dataset in ("bpti", "bpti_mature", "ts50_test"):
+        assert set(metrics["contacts"][dataset]) == METHODS
+        for method in METHODS:
+            ranges = metrics["contacts"][dataset][method]
+            assert set(ranges) == {"short", "medium", "long"}
+            for row in ranges.values():
+                assert set(row) == {"P@L", "P@L/2", "P@L/5", "random"}
+                assert all(0.0 <= v <= 1.0 for v in row.values())
+    assert metrics["similarity"]["n_sequences"] == 12
+    assert len(metrics["contact_protocol"]["train"]) == 20
+    assert len(metrics["contact_protocol"]["test"]) == 30
+
+
+def test_random_baseline_is_the_true_contact_density(analyzed):
+    metrics = json.loads((analyzed / "metrics.json").read_text())
+    bpti = load_bpti()
+    contacts = true_contacts(bpti.mature.coords_L3)
+    for name in ("short", "medium", "long"):
+        density = contacts[range_mask(58, name)].mean()
+        for dataset in ("bpti", "bpti_mature"):
+            got = metrics["contacts"][dataset]["logistic_regression"][name]["random"]
+            assert got == pytest.approx(density)
+
+
+def test_figures_and_report_are_written(analyzed):
+    report = (analyzed / "report.md").read_text()
+    for name in FIGURES:
+        assert (analyzed / name).read_bytes()[:4] == b"\x89PNG"
+        assert f"({name})" in report
+    assert "P@L/5" in report and "BLOSUM62" in report

@@ -1,0 +1,20 @@
+from protein_performer.data.cli import main
+
+
+def test_prepare_cli_prints_table_and_uses_cache(tmp_path, fasta_factory, make_records, capsys):
+    path = fasta_factory(records=make_records(150))
+    argv = ["--fasta", str(path), "--cache-dir", str(tmp_path / "c"), "--ood-taxa", "5851,42"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for word in ("split", "median", "train", "valid", "test", "ood", "residues/s", "(built)"):
+        assert word in out
+    assert "OX=5851 Org 5851" in out and "OX=42: not present" in out
+    assert main(argv) == 0
+    assert "(cached)" in capsys.readouterr().out
+
+
+def test_prepare_cli_reports_bad_input(tmp_path, capsys):
+    path = tmp_path / "bad.fa"
+    path.write_text("MKV\n")
+    assert main(["--fasta", str(path), "--cache-dir", str(tmp_path / "c")]) == 1
+    assert f"error: {path}:1: text before the first header" in capsys.readouterr().err
