@@ -8,9 +8,12 @@ Three ways to sample one sequence of L tokens from a causal model of the same sh
   every step (all that performer-pytorch offers, its issues #64/#66), O(t) per token.
 
 Each (method, L) runs in a fresh subprocess, so its peak RSS is its own. Time per token is the
-mean over all L tokens and, separately, over the last `tail` tokens (the cost at length ~L, which
-is what must stay flat for the Performer). Naive recomputation is skipped once its projected run
-time exceeds `--naive-budget-s`; skipped rows are kept in the CSV with the projection.
+mean over all L tokens and, separately, the median over the last quarter (the cost at length
+~L, which is what must stay flat for the Performer), both as wall-clock and as process CPU
+time: workers are single-threaded, so CPU time is what a step costs even when other jobs share
+the machine, while wall time also counts the waits for a core. Naive recomputation is skipped
+once its projected run time exceeds `--naive-budget-s`; skipped rows stay in the CSV with the
+projection.
 
 Outputs: `reports/bench/generation.csv`, `reports/bench/generation.png`, and the benchmark
 section of `docs/generation.md` (see `bench.generation_report`).
@@ -19,9 +22,11 @@ section of `docs/generation.md` (see `bench.generation_report`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -44,10 +49,12 @@ class Measurement:
     method: str
     length: int
     status: str  # "ok", or "skipped: ..." for capped naive runs
-    ms_per_token: float  # mean over all generated tokens
-    tail_ms_per_token: float  # mean over the last `tail_tokens` tokens
+    ms_per_token: float  # wall clock, mean over all generated tokens
+    tail_ms_per_token: float  # wall clock, median over the last `tail_tokens` tokens
+    cpu_ms_per_token: float  # process CPU time, mean over all tokens
+    tail_cpu_ms_per_token: float  # process CPU time, median over the last `tail_tokens`
     tail_tokens: int
-    total_s: float
+    total_s: float  # wall clock
     peak_rss_mb: float  # the subprocess's peak resident memory
     peak_rss_delta_mb: float  # peak minus resident memory just before generating
     state_mb: float  # decoder state at the end (FAVOR sums or KV cache); 0 for naive
@@ -66,7 +73,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_worker(method: str, length: int, preset_name: str, batch: int, threads: int) -> Measurement:
+def run_worker(
+    method: str, length: int, preset_name: str, batch: int, threads: int
+) -> Measurement:
     """Generate `length` tokens with `method` in this process and measure it."""
     import torch
 
@@ -88,7 +97,7 @@ def run_worker(method: str, length: int, preset_name: str, batch: int, threads: 
     sampling, allowed = SamplingConfig(), allowed_token_mask(allow_eos=False)
     generator = torch.Generator().manual_seed(0)
     tokens_BL = torch.full((batch, length + 1), BOS_ID, dtype=torch.long)
-    step_s = []
+    step_s, step_cpu_s = [], []
     with torch.no_grad():
         if method != "naive-recompute":
             warm = init_state(model, batch)
@@ -97,21 +106,26 @@ def run_worker(method: str, length: int, preset_name: str, batch: int, threads: 
             state = init_state(model, batch, capacity=length + 1)
         baseline_mb = _rss_mb()
         for t in range(length):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             if method == "naive-recompute":
                 logits_BV = model(tokens_BL[:, : t + 1]).logits_BLV[:, -1]
             else:
                 logits_BV, state = decode_step(model, tokens_BL[:, t], state)
             tokens_BL[:, t + 1] = sample_next(logits_BV, sampling, generator, allowed)
             step_s.append(time.perf_counter() - start)
-    tail = max(1, min(64, length // 8))
+            step_cpu_s.append(time.process_time() - start_cpu)
+    # The median over the last quarter (at most 128 steps): the cost of one step at length ~L,
+    # robust to the occasional step that loses its core to another process.
+    tail = max(1, min(128, length // 4))
     state_mb = 0.0 if method == "naive-recompute" else state.nbytes / 2**20
     return Measurement(
         method=method,
         length=length,
         status="ok",
         ms_per_token=1e3 * sum(step_s) / length,
-        tail_ms_per_token=1e3 * sum(step_s[-tail:]) / tail,
+        tail_ms_per_token=1e3 * statistics.median(step_s[-tail:]),
+        cpu_ms_per_token=1e3 * sum(step_cpu_s) / length,
+        tail_cpu_ms_per_token=1e3 * statistics.median(step_cpu_s[-tail:]),
         tail_tokens=tail,
         total_s=sum(step_s),
         peak_rss_mb=_peak_rss_mb(),
@@ -144,10 +158,14 @@ def measure_in_subprocess(
     return Measurement(**json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _skipped(method: str, length: int, why: str, like: Measurement) -> Measurement:
-    nan = float("nan")
-    return Measurement(method, length, f"skipped: {why}", nan, nan, 0, nan, nan, nan, nan,
-                       like.preset, like.attention, like.batch, like.threads)  # fmt: skip
+def _skipped(length: int, why: str, like: Measurement) -> Measurement:
+    """A row for a run that was not made: the settings of `like`, NaN for every number."""
+    numbers = {
+        f.name: float("nan") for f in dataclasses.fields(Measurement) if f.type in ("float", float)
+    }
+    return dataclasses.replace(
+        like, length=length, status=f"skipped: {why}", tail_tokens=0, **numbers
+    )
 
 
 def run_benchmark(
@@ -169,7 +187,7 @@ def run_benchmark(
                 projected = previous.total_s * (length / previous.length) ** 2
                 if projected > naive_budget_s:
                     why = f"projected {projected:.0f} s > budget {naive_budget_s:.0f} s"
-                    rows.append(_skipped(method, length, why, previous))
+                    rows.append(_skipped(length, why, previous))
                     log(f"{method:>16} L={length:<5} {rows[-1].status}")
                     continue
             row = measure_in_subprocess(
@@ -178,8 +196,9 @@ def run_benchmark(
             rows.append(row)
             previous = row
             log(
-                f"{method:>16} L={length:<5} {row.ms_per_token:8.3f} ms/token "
-                f"(tail {row.tail_ms_per_token:8.3f})  peak RSS {row.peak_rss_mb:7.1f} MB  "
+                f"{method:>16} L={length:<5} wall {row.ms_per_token:8.3f} ms/token "
+                f"(tail {row.tail_ms_per_token:8.3f}), CPU tail {row.tail_cpu_ms_per_token:8.3f}  "
+                f"peak RSS {row.peak_rss_mb:7.1f} MB  "
                 f"state {row.state_mb:8.3f} MB"
             )
     return rows
@@ -192,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="tiny model, lengths 16 and 32")
     parser.add_argument("--lengths", type=int, nargs="+", default=None)
+    parser.add_argument(
+        "--preset",
+        default=None,
+        help=f"model shape (default {FULL_PRESET}; quick: {QUICK_PRESET})",
+    )
     parser.add_argument("--batch", type=int, default=1, help="sequences sampled together")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per worker")
     parser.add_argument("--naive-budget-s", type=float, default=60.0)
@@ -208,9 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from protein_performer.bench.generation_report import write_outputs
 
-    preset_name = QUICK_PRESET if args.quick else FULL_PRESET
+    preset_name = args.preset or (QUICK_PRESET if args.quick else FULL_PRESET)
     lengths = args.lengths or (QUICK_LENGTHS if args.quick else FULL_LENGTHS)
     started = time.time()
+    load_average = " / ".join(f"{x:.2f}" for x in os.getloadavg()) + " (1 / 5 / 15 min)"
     rows = run_benchmark(
         lengths,
         preset_name=preset_name,
@@ -220,7 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command = "protein-performer bench generation " + " ".join(argv or sys.argv[1:])
     doc = args.doc or (None if args.quick else Path("docs/generation.md"))
-    paths = write_outputs(rows, args.out_dir, doc, command=command.strip(), wall_s=time.time() - started)
+    paths = write_outputs(
+        rows,
+        args.out_dir,
+        doc,
+        command=command.strip(),
+        wall_s=time.time() - started,
+        load_average=load_average,
+    )
     for path in paths:
         print(f"wrote {path}")
     return 0

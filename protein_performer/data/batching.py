@@ -116,13 +116,25 @@ class CausalCollator:
         return {"tokens": tokens, "labels": labels, "is_pad": is_pad}
 
 
+class _EpochForwarder:
+    """Lightning calls `set_epoch` on `loader.sampler` and `loader.batch_sampler.sampler`, never
+    on the batch sampler itself; exposing this as `.sampler` routes the call to it."""
+
+    def __init__(self, owner: TokenBudgetBatchSampler) -> None:
+        self.owner = owner
+
+    def set_epoch(self, epoch: int) -> None:
+        self.owner.set_epoch(epoch)
+
+
 class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
     """Batches of similar-length items holding at most `tokens_per_batch` padded tokens.
 
     Items are shuffled (in training), cut into pools of `pool_size`, sorted by length within a
     pool, packed greedily so that `batch_size x longest <= tokens_per_batch`, and the batches are
     shuffled again: little padding, yet no fixed length order across an epoch. Deterministic
-    given `seed` and the epoch (`set_epoch`, which Lightning calls before every epoch).
+    given `seed` and the epoch (`set_epoch`, which Lightning calls before every epoch through
+    `.sampler`).
     Under DDP each rank takes every `world_size`-th batch; use it with
     `Trainer(use_distributed_sampler=False)` so Lightning does not wrap it again.
     """
@@ -153,6 +165,7 @@ class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
             world_size = torch.distributed.get_world_size() if dist_ready else 1
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        self.sampler = _EpochForwarder(self)
         self._cache: tuple[int, list[list[int]]] | None = None
 
     def set_epoch(self, epoch: int) -> None:

@@ -51,17 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
-    config = PrepareConfig(
-        fasta=args.fasta,
-        cache_dir=args.cache_dir,
-        valid_fraction=args.valid_fraction,
-        test_fraction=args.test_fraction,
-        ood_taxa=parse_taxa(args.ood_taxa),
-        ood_accessions=parse_accessions(args.ood_accessions),
-        unknown=args.unknown,
-    )
     start = time.perf_counter()
     try:
+        config = PrepareConfig(
+            fasta=args.fasta,
+            cache_dir=args.cache_dir,
+            valid_fraction=args.valid_fraction,
+            test_fraction=args.test_fraction,
+            ood_taxa=parse_taxa(args.ood_taxa),
+            ood_accessions=parse_accessions(args.ood_accessions),
+            unknown=args.unknown,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             result = prepare(config, force=args.force, log=console.log)

@@ -62,7 +62,11 @@ def _token_counts(part: pa.Table) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PrepareConfig:
-    """Options of a preparation; every field except the last three enters the fingerprint."""
+    """Options of a preparation.
+
+    The fingerprint takes the FASTA's content (not its path) and every option that changes the
+    result; `cache_dir` and the three sizes at the end change only how the work is done.
+    """
 
     fasta: str = "data/uniprot_sample.fasta.gz"
     cache_dir: str = "cache"
@@ -73,9 +77,18 @@ class PrepareConfig:
     unknown: UnknownPolicy = "error"  # invalid residues: raise, or map to X
     split_salt: str = "pp-split-v1"  # change to draw a different, equally stable, split
     # Not fingerprinted: they change how the work is done, not the result.
-    bucket_bytes: int = 256 << 20  # target size of one pass-2 bucket (bounds peak memory)
-    spill_buffer_bytes: int = 64 << 20  # total pass-1 write buffers across buckets
+    bucket_bytes: int = 64 << 20  # target size of one pass-2 bucket (bounds peak memory)
+    spill_buffer_bytes: int = 32 << 20  # total pass-1 write buffers across buckets
     shard_bytes: int = 512 << 20  # roll output shards at about this size
+
+    def __post_init__(self) -> None:
+        # Checked here, not in pass 2, so a bad option fails before reading a 60 GB file.
+        if not (0 <= self.valid_fraction and 0 <= self.test_fraction):
+            raise ValueError("valid_fraction and test_fraction must be >= 0")
+        if self.valid_fraction + self.test_fraction >= 1:
+            raise ValueError("valid_fraction + test_fraction must be < 1 (train needs a share)")
+        if self.unknown not in ("error", "x"):
+            raise ValueError(f"unknown must be 'error' or 'x', got {self.unknown!r}")
 
     def fingerprinted(self) -> dict:
         options = asdict(self)
@@ -88,7 +101,11 @@ class PrepareConfig:
 
 def parse_taxa(text: str) -> tuple[int, ...]:
     """'5851,1140' → (5851, 1140); '' → ()."""
-    return tuple(int(t) for t in text.replace(" ", "").split(",") if t)
+    items = [t for t in text.replace(" ", "").split(",") if t]
+    bad = [t for t in items if not t.isdigit()]
+    if bad:
+        raise ValueError(f"ood taxa must be NCBI taxon ids (OX= values), got {bad}")
+    return tuple(int(t) for t in items)
 
 
 def parse_accessions(text: str | None) -> tuple[str, ...]:
@@ -169,6 +186,23 @@ def _remove_stale_tmp(cache_dir: Path, fingerprint: str) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def fingerprint_for(config: PrepareConfig) -> str:
+    """The cache directory name `prepare(config)` uses (hashes the FASTA, memoised)."""
+    content = content_digest(Path(config.fasta), Path(config.cache_dir))
+    return fingerprint_of(content, config.fingerprinted(), FORMAT_VERSION)
+
+
+def find_prepared(config: PrepareConfig) -> PrepareResult | None:
+    """The complete cached preparation for `config`, or None; never builds anything."""
+    if not Path(config.fasta).is_file() or not Path(config.cache_dir).is_dir():
+        return None
+    fingerprint = fingerprint_for(config)
+    path = Path(config.cache_dir) / fingerprint
+    if not is_complete(path, fingerprint):
+        return None
+    return PrepareResult(path, read_meta(path) or {}, built=False)
+
+
 def prepare(
     config: PrepareConfig, *, force: bool = False, log: Callable[[str], None] = lambda _: None
 ) -> PrepareResult:
@@ -177,8 +211,7 @@ def prepare(
     if not fasta.is_file():
         raise FileNotFoundError(f"{fasta}: FASTA file not found")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    content = content_digest(fasta, cache_dir)
-    fingerprint = fingerprint_of(content, config.fingerprinted(), FORMAT_VERSION)
+    fingerprint = fingerprint_for(config)
     final = cache_dir / fingerprint
     _remove_stale_tmp(cache_dir, fingerprint)
     if not force and is_complete(final, fingerprint):
@@ -187,6 +220,7 @@ def prepare(
     tmp = cache_dir / f".tmp-{fingerprint}-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         meta = _build(fasta, tmp, config, log)
+        content = content_digest(fasta, cache_dir)  # memoised: no second read
         meta.update(fingerprint=fingerprint, content_blake2b=content, complete=True)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         _fsync_tree(tmp)

@@ -29,6 +29,7 @@ from protein_performer.generation.records import (
     write_fasta,
 )
 from protein_performer.generation.sampling import SamplingConfig
+from protein_performer.model.performer import ProteinPerformer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_causal_model(checkpoint: Path, device: str) -> ProteinPerformer:
+    """The checkpoint's model in eval mode; ValueError naming the file if it is not causal."""
+    from protein_performer.training.checkpoint import load_model  # the CLI layer may use it
+
+    model = load_model(checkpoint, map_location=device)
+    check_causal(model, where=str(checkpoint))
+    return model
+
+
 def decoder_name(attention: str, mode: str) -> str:
     """How tokens were produced: the FAVOR recurrent state, a KV cache, or full recomputation."""
     if mode == "naive":
@@ -101,17 +111,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"protein-performer generate: {err}", file=sys.stderr)
         return 2
     if args.num_samples < 1 or args.batch_size < 1:
-        print("protein-performer generate: --num-samples and --batch-size must be >= 1", file=sys.stderr)
+        print(
+            "protein-performer generate: --num-samples and --batch-size must be >= 1",
+            file=sys.stderr,
+        )
         return 2
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    from protein_performer.training.checkpoint import load_model
-
-    model = load_model(args.checkpoint, map_location=args.device)
     try:
-        check_causal(model, where=str(args.checkpoint))
-    except ValueError as err:
+        model = load_causal_model(args.checkpoint, args.device)
+    except (FileNotFoundError, ValueError) as err:
         print(f"protein-performer generate: {err}", file=sys.stderr)
         return 2
     max_length = args.max_length if args.max_length is not None else model.config.max_len - 2
@@ -124,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "top_k": sampling.top_k,
         "top_p": sampling.top_p,
         "seed": args.seed,
+        # Samples of one batch share the generator's stream, so the batch size is part of the
+        # recipe: the same seed with another --batch-size draws other sequences.
+        "batch_size": args.batch_size,
         "max_length": max_length,
     }
     generator = torch.Generator(device=args.device).manual_seed(args.seed)

@@ -75,7 +75,9 @@ def filter_logits(
     logits_BV: torch.Tensor, config: SamplingConfig, allowed_V: torch.Tensor | None = None
 ) -> torch.Tensor:
     """Logits after masking disallowed tokens, temperature, top-k and top-p (in that order)."""
-    logits_BV = logits_BV.float() if logits_BV.dtype in (torch.float16, torch.bfloat16) else logits_BV
+    logits_BV = (
+        logits_BV.float() if logits_BV.dtype in (torch.float16, torch.bfloat16) else logits_BV
+    )
     if allowed_V is not None:
         logits_BV = logits_BV.masked_fill(~allowed_V.to(logits_BV.device), float("-inf"))
     if config.temperature > 0:

@@ -17,7 +17,7 @@ import numpy as np
 
 from protein_performer.data.fasta import FastaFormatError, iter_fasta
 from protein_performer.data.tokenizer import Alphabet, InvalidResidueError
-from protein_performer.generation.decoder import check_causal
+from protein_performer.generation.cli import load_causal_model
 from protein_performer.generation.records import SequenceScore, write_scores_tsv
 from protein_performer.generation.scoring import sequence_log_likelihoods
 
@@ -69,22 +69,21 @@ def read_framed(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from protein_performer.training.checkpoint import load_model
-
-    model = load_model(args.checkpoint, map_location=args.device)
     try:
-        check_causal(model, where=str(args.checkpoint))
+        model = load_causal_model(args.checkpoint, args.device)
         names, framed, skipped = read_framed(
             args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
         )
         if not framed:
             raise ValueError(f"{args.fasta}: no sequences to score")
         totals = sequence_log_likelihoods(model, framed, batch_size=args.batch_size)
-    except (FastaFormatError, InvalidResidueError, ValueError) as err:
+    except (FileNotFoundError, FastaFormatError, InvalidResidueError, ValueError) as err:
         print(f"protein-performer score: {err}", file=sys.stderr)
         return 2
     scores = [
-        SequenceScore(id=name, length=len(ids) - 2, log_likelihood=float(ll), n_predicted=len(ids) - 1)
+        SequenceScore(
+            id=name, length=len(ids) - 2, log_likelihood=float(ll), n_predicted=len(ids) - 1
+        )
         for name, ids, ll in zip(names, framed, totals, strict=True)
     ]
     write_scores_tsv(args.out, scores)

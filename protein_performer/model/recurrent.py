@@ -6,7 +6,7 @@ A causal linear-attention layer is a recurrent network in disguise (Katharopoulo
 "Transformers are RNNs", §3.4; Choromanski et al. 2021, §2.1 / Fig. 1 right, the prefix-sum
 form of causal FAVOR). Position t of the causal forward pass computes
 
-    out_t = φ(q_t)ᵀ S_t / φ(q_t)ᵀ z_t,   S_t = Σ_{j≤t} φ(k_j) v_jᵀ  [M, D],   z_t = Σ_{j≤t} φ(k_j)  [M],
+    out_t = φ(q_t)ᵀ S_t / φ(q_t)ᵀ z_t,   S_t = Σ_{j≤t} φ(k_j) v_jᵀ  [M, D],   z_t = Σ_{j≤t} φ(k_j),
 
 so carrying (S, z) forward costs O(M·D) time and memory per token, whatever t is. This is exact,
 not an approximation of the forward pass, because the kernels' key features depend on that key
@@ -153,7 +153,9 @@ def init_layer_state(
     heads, head_dim = attention.n_heads, attention.head_dim
     if attention.kind == "exact":
         return init_kv_cache(batch, heads, head_dim, capacity=capacity, dtype=dtype, device=device)
-    probe = attention.feature_map(torch.zeros(1, heads, 1, head_dim, dtype=dtype, device=device), True)
+    probe = attention.feature_map(
+        torch.zeros(1, heads, 1, head_dim, dtype=dtype, device=device), True
+    )
     return init_favor_state(
         batch, heads, probe.shape[-1], head_dim, dtype=probe.dtype, device=device
     )

@@ -124,6 +124,9 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
     if cfg.find_batch_size:
         from lightning.pytorch.tuner import Tuner
 
+        if getattr(datamodule, "tokens_per_batch", None) is not None:
+            parser.error("--find-batch-size scales data.batch_size; unset data.tokens_per_batch")
+
         size = Tuner(trainer).scale_batch_size(module, datamodule=datamodule, mode="power")
         print(f"batch-size finder: using batch_size={size}")
     ckpt_path = cfg.ckpt_path

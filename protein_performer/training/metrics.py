@@ -52,15 +52,17 @@ class TokenMetrics(Metric):
         baseline: UnigramBaseline | None = None,
     ) -> None:
         """`logits_NV` and `labels_N` at predicted positions only."""
+        # Out-of-place sums: states reset inside validation's inference mode become inference
+        # tensors, which may not be updated in place later in training.
         nll = F.cross_entropy(logits_NV.float(), labels_N, reduction="sum")
-        self.nll += nll.detach().double()
-        self.correct += (logits_NV.argmax(-1) == labels_N).sum()
-        self.count += labels_N.numel()
+        self.nll = self.nll + nll.detach().double()
+        self.correct = self.correct + (logits_NV.argmax(-1) == labels_N).sum()
+        self.count = self.count + labels_N.numel()
         if baseline is not None:
             n_correct, base_nll, n = baseline.score(labels_N)
-            self.base_correct += n_correct
-            self.base_nll += base_nll
-            self.base_count += n
+            self.base_correct = self.base_correct + n_correct
+            self.base_nll = self.base_nll + base_nll
+            self.base_count = self.base_count + n
 
     def compute(self) -> dict[str, float | int | None]:
         """Plain dict (torchmetrics refuses frozen dataclasses); see `split_metrics`."""

@@ -83,6 +83,12 @@ def test_token_budget_sampler_respects_budget_and_covers_everything():
     assert list(sampler) != batches
     sampler.set_epoch(0)
     assert list(sampler) == batches
+    # Lightning's _set_sampler_epoch reaches the batch sampler only through `.sampler`.
+    from lightning.fabric.utilities.data import _set_sampler_epoch
+
+    loader = torch.utils.data.DataLoader(range(2000), batch_sampler=sampler)
+    _set_sampler_epoch(loader, 1)
+    assert sampler.epoch == 1
 
 
 def test_token_budget_sampler_shards_by_rank_and_rejects_tiny_budgets():

@@ -89,3 +89,25 @@ def test_eval_cap_unigram_counts_and_workers(tmp_path, small_fasta):
 def test_invalid_mode_is_rejected():
     with pytest.raises(ValueError, match="mode must be"):
         ProteinDataModule(mode="pairs")  # type: ignore[arg-type]
+
+
+def test_init_args_can_be_set_from_config():
+    """LightningCLI sets the DataModule through jsonargparse: every argument must be typed."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser()
+    parser.add_class_arguments(ProteinDataModule, "data")
+    cfg = parser.parse_args(
+        ["--data.mode=concat", "--data.objective=causal", "--data.max_len=8192",
+         "--data.eval_max_sequences=10", "--data.ood_taxa=5851", "--data.tokens_per_batch=null"]
+    )  # fmt: skip
+    dm = parser.instantiate(cfg).data
+    assert (dm.mode, dm.objective, dm.max_len, dm.eval_max_sequences) == (
+        "concat",
+        "causal",
+        8192,
+        10,
+    )
+    assert dm.prepare_config.ood_taxa == (5851,)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--data.mode=pairs"])

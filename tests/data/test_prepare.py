@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from protein_performer.data import prepare as prepare_module
-from protein_performer.data.prepare import PrepareConfig, is_complete, prepare
+from protein_performer.data.prepare import PrepareConfig, find_prepared, is_complete, prepare
 from protein_performer.data.shards import ShardWriter
 
 
@@ -17,7 +17,9 @@ def _config(path, cache, **kw):
 def test_cache_is_keyed_on_content_and_options(tmp_path, fasta_factory, make_records):
     path = fasta_factory(records=make_records(100))
     cache = tmp_path / "cache"
+    assert find_prepared(_config(path, cache)) is None
     first = prepare(_config(path, cache))
+    assert find_prepared(_config(path, cache)).path == first.path
     assert first.built and is_complete(first.path)
     again = prepare(_config(path, cache))
     assert not again.built and again.path == first.path

@@ -63,7 +63,9 @@ def test_generate_writes_fasta_with_settings_in_headers(
         assert (fields["stop"] == "max_length") == (len(record.sequence) == 30)
 
 
-def test_same_seed_same_file_other_seed_differs(tiny_causal_checkpoint: Path, tmp_path: Path) -> None:
+def test_same_seed_same_file_other_seed_differs(
+    tiny_causal_checkpoint: Path, tmp_path: Path
+) -> None:
     paths = [tmp_path / f"{name}.fasta" for name in ("a", "b", "c")]
     for path, seed in zip(paths, ("1", "1", "2"), strict=True):
         assert _generate(tiny_causal_checkpoint, path, "--seed", seed) == 0
@@ -72,7 +74,9 @@ def test_same_seed_same_file_other_seed_differs(tiny_causal_checkpoint: Path, tm
     assert [r.sequence for r in iter_fasta(paths[0])] != [r.sequence for r in iter_fasta(paths[2])]
 
 
-def test_bad_prompt_gets_a_clear_error(tiny_causal_checkpoint: Path, tmp_path: Path, capsys) -> None:
+def test_bad_prompt_gets_a_clear_error(
+    tiny_causal_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
     out = tmp_path / "never.fasta"
     assert _generate(tiny_causal_checkpoint, out, "--prompt", "MK7V") == 2
     err = capsys.readouterr().err
@@ -111,3 +115,29 @@ def test_score_reports_bad_residue_with_file_and_line(
     assert dispatch(argv + ["--out", str(tmp_path / "s.tsv")]) == 2
     err = capsys.readouterr().err
     assert f"{fasta}:3" in err and "'#'" in err and "position 3" in err
+
+
+def test_missing_checkpoint_and_mlm_model_are_refused(tmp_path: Path, capsys) -> None:
+    assert _generate(tmp_path / "nope.ckpt", tmp_path / "x.fasta") == 2
+    assert "nope.ckpt: no such checkpoint file" in capsys.readouterr().err
+    from protein_performer.model.config import preset
+    from protein_performer.model.performer import ProteinPerformer
+
+    config = preset("tiny_l2_d64", objective="mlm")
+    state = {f"model.{k}": v for k, v in ProteinPerformer(config).state_dict().items()}
+    mlm = {"hyper_parameters": {"model": config.to_dict()}, "state_dict": state}
+    path = tmp_path / "mlm.ckpt"
+    torch.save(mlm, path)
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nMKV\n")
+    argv = [
+        "score",
+        "--checkpoint",
+        str(path),
+        "--fasta",
+        str(fasta),
+        "--out",
+        str(tmp_path / "s"),
+    ]
+    assert dispatch(argv) == 2
+    assert "objective='mlm'" in capsys.readouterr().err

@@ -23,7 +23,9 @@ def test_encode_prompt_starts_with_bos_and_has_no_eos() -> None:
     assert encode_prompt("").tolist() == [BOS_ID]
 
 
-@pytest.mark.parametrize(("prompt", "position", "char"), [("MK1V", 3, "1"), ("MK V", 3, " "), ("J", 1, "J")])
+@pytest.mark.parametrize(
+    ("prompt", "position", "char"), [("MK1V", 3, "1"), ("MK V", 3, " "), ("J", 1, "J")]
+)
 def test_bad_prompt_gets_a_clear_error(prompt: str, position: int, char: str) -> None:
     with pytest.raises(PromptError) as info:
         encode_prompt(prompt, where="--prompt")
@@ -58,6 +60,12 @@ def test_scores_tsv(tmp_path) -> None:
     score = SequenceScore(id="sp|P1|X", length=3, log_likelihood=-4 * math.log(20), n_predicted=4)
     assert score.perplexity == pytest.approx(20.0)
     text = write_scores_tsv(tmp_path / "s.tsv", [score]).read_text().splitlines()
-    assert text[0].split("\t") == ["id", "length", "log_likelihood", "mean_log_likelihood", "perplexity"]
+    assert text[0].split("\t") == [
+        "id",
+        "length",
+        "log_likelihood",
+        "mean_log_likelihood",
+        "perplexity",
+    ]
     row = text[1].split("\t")
     assert row[0] == "sp|P1|X" and row[1] == "3" and float(row[4]) == pytest.approx(20.0)

@@ -24,7 +24,9 @@ def test_top_k_keeps_the_k_largest() -> None:
     assert _kept(top_k_filter(logits, 0)[0]) == [0, 1, 2, 3, 4]
 
 
-@pytest.mark.parametrize(("p", "kept"), [(0.5, [0]), (0.7, [0, 1]), (0.81, [0, 1, 2]), (1.0, [0, 1, 2, 3])])
+@pytest.mark.parametrize(
+    ("p", "kept"), [(0.5, [0]), (0.7, [0, 1]), (0.81, [0, 1, 2]), (1.0, [0, 1, 2, 3])]
+)
 def test_top_p_keeps_smallest_prefix_reaching_p(p: float, kept: list[int]) -> None:
     logits = torch.tensor([[0.5, 0.3, 0.15, 0.05]]).log()
     assert _kept(top_p_filter(logits, p)[0]) == kept
@@ -62,7 +64,9 @@ def test_same_seed_same_draws_and_only_allowed_tokens() -> None:
 
     def draw(seed: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(seed)
-        return torch.stack([sample_next(logits, config, gen, allowed_token_mask()) for _ in range(5)])
+        return torch.stack(
+            [sample_next(logits, config, gen, allowed_token_mask()) for _ in range(5)]
+        )
 
     a, b, c = draw(7), draw(7), draw(8)
     assert torch.equal(a, b) and not torch.equal(a, c)
@@ -70,11 +74,15 @@ def test_same_seed_same_draws_and_only_allowed_tokens() -> None:
 
 
 def test_filter_logits_masks_eos_when_not_allowed() -> None:
-    filtered = filter_logits(torch.zeros(1, VOCAB_SIZE), SamplingConfig(), allowed_token_mask(allow_eos=False))
+    filtered = filter_logits(
+        torch.zeros(1, VOCAB_SIZE), SamplingConfig(), allowed_token_mask(allow_eos=False)
+    )
     assert _kept(filtered[0]) == sorted(AMINO_ACID_IDS)
 
 
-@pytest.mark.parametrize("bad", [dict(temperature=-1.0), dict(top_k=-2), dict(top_p=0.0), dict(top_p=1.5)])
+@pytest.mark.parametrize(
+    "bad", [dict(temperature=-1.0), dict(top_k=-2), dict(top_p=0.0), dict(top_p=1.5)]
+)
 def test_invalid_config_is_refused(bad: dict) -> None:
     with pytest.raises(ValueError):
         SamplingConfig(**bad)

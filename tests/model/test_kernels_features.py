@@ -8,6 +8,10 @@ import pytest
 import torch
 
 from protein_performer.model import kernels as K
+from protein_performer.model.kernels.favor_plus_plus import (
+    favor_plus_plus_features,
+    oprf_coefficient,
+)
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -154,3 +158,40 @@ def test_features_are_float32_under_autocast():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert K.softmax_features(x.bfloat16(), w, stabilizer="key").dtype == torch.float32
         assert K.relu_features(x.bfloat16(), w).dtype == torch.float32
+
+
+def test_favor_plus_plus_is_unbiased_for_fixed_coefficient():
+    """GERF with B² = 1 − 4A, C = −1/2: mean of φ(q)·φ(k) is exp(q·k/sqrt(D)) / D_A²."""
+    q, k = _qk(0, 5, 8, logit_std=0.25)
+    exact = torch.exp(q[0, 0] @ k[0, 0].T / math.sqrt(8))
+    w = torch.cat(
+        [K.draw_projection(32, 8, orthogonal=False, generator=_gen(s)) for s in range(400)]
+    )
+    a = -0.05
+    phi_q, phi_k = favor_plus_plus_features(q, k, w, stabilize=False, coefficient=a)
+    d_a = (1 - 4 * a) ** (8 / 4)
+    est = (phi_q[0, 0] @ phi_k[0, 0].T) * d_a**2
+    assert ((est - exact).abs() / exact).mean() < 0.02
+
+
+def test_favor_plus_plus_coefficient_and_error():
+    # ρ = 0 gives A* = 0 (FAVOR+); larger inputs give A* < 0.
+    zeros = torch.zeros(1, 1, 4, 8, dtype=torch.float64)
+    assert oprf_coefficient(zeros, zeros).item() == 0.0
+    q, k = _qk(1, 64, 16, logit_std=0.5)
+    assert oprf_coefficient(q / 2, k / 2).item() < 0
+    # Lower attention error than FAVOR+ with the same projections, averaged over seeds.
+    v = torch.randn(1, 1, 64, 16, generator=_gen(2), dtype=torch.float64)
+    exact = K.softmax_attention_matrix(q, k, causal=False) @ v
+    err_plus = err_pp = 0.0
+    for seed in range(20):
+        w = K.draw_projection(64, 16, generator=_gen(seed))
+        plus = K.linear_attention(
+            K.softmax_features(q, w, stabilizer="query"),
+            K.softmax_features(k, w, stabilizer="key"),
+            v,
+        )
+        pp = K.linear_attention(*favor_plus_plus_features(q, k, w), v)
+        err_plus += ((plus - exact).norm() / exact.norm()).item()
+        err_pp += ((pp - exact).norm() / exact.norm()).item()
+    assert err_pp < err_plus, (err_pp, err_plus)

@@ -1,4 +1,4 @@
-"""The recurrent step functions reproduce the causal forward pass exactly (float64, to rounding)."""
+"""Recurrent step functions reproduce the causal forward pass exactly (float64, to rounding)."""
 
 from __future__ import annotations
 

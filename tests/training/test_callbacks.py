@@ -34,7 +34,9 @@ def test_redraws_every_n_optimizer_steps_even_with_accumulation():
     steps = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
     before = projections(module.model)
     assert drive(callback, module, steps) == [3, 6]
-    assert all(not torch.equal(a, b) for a, b in zip(before, projections(module.model), strict=True))
+    assert all(
+        not torch.equal(a, b) for a, b in zip(before, projections(module.model), strict=True)
+    )
 
 
 def test_zero_fixes_the_features():

@@ -114,7 +114,9 @@ def test_save_then_load_gives_identical_logits(tmp_path):
     for a, b in zip(module.model.blocks, loaded.blocks, strict=True):
         assert torch.equal(a.attention.projection_MD, b.attention.projection_MD)
     # Lightning's own loader reads it too (the analysis/generation layers may use either).
-    again = ProteinLM.load_from_checkpoint(path, map_location="cpu", weights_only=True).model.eval()
+    again = ProteinLM.load_from_checkpoint(
+        path, map_location="cpu", weights_only=True
+    ).model.eval()
     with torch.no_grad():
         torch.testing.assert_close(again(tokens).logits_BLV, expected, atol=0, rtol=0)
 

@@ -47,9 +47,15 @@ def test_preset_then_overrides():
 
 def test_fast_dev_run_from_the_real_tiny_config(tiny_fasta, tiny_cache_dir, tmp_path):
     argv = ["--config", str(ROOT / "configs" / "tiny.yaml"), "--trainer.fast_dev_run=true"]
+    argv += ["--wandb=true"]  # WANDB_MODE=disabled in tests: the logger is built, nothing sent
     assert main(argv + data_args(tiny_fasta, tiny_cache_dir, tmp_path)) == 0
-    saved = (tmp_path / "tiny" / "config.yaml").read_text()
-    assert "tiny" in saved and "favor-relu" in saved and "max_len: 128" in saved
+    saved = tmp_path / "tiny" / "config.yaml"
+    text = saved.read_text()
+    assert "tiny" in text and "favor-relu" in text and "max_len: 128" in text
+    # The resolved config repeats the run: it parses back to the same values.
+    _, again = parse(["--config", str(saved)])
+    _, first = parse(argv + data_args(tiny_fasta, tiny_cache_dir, tmp_path))
+    assert again.model == first.model and again.data == first.data
 
 
 def test_init_from_an_exact_checkpoint_evaluates_then_fine_tunes(

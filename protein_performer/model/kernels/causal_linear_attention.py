@@ -26,53 +26,88 @@ from protein_performer.model.kernels.linear_attention import append_ones, mask_p
 DEFAULT_CHUNK_SIZE = 64
 
 
-def _exclusive_prefix(states_GNME: torch.Tensor) -> torch.Tensor:
-    """S_n = Σ_{t<n} states_t along dim 1 (zero for the first chunk)."""
-    return F.pad(states_GNME.cumsum(dim=1)[:, :-1], (0, 0, 0, 0, 1, 0))
+def _inclusive_prefix_(states_GNME: torch.Tensor) -> torch.Tensor:
+    """In place: states_n <- Σ_{t≤n} states_t along the chunk axis (one `cumsum_`)."""
+    return states_GNME.cumsum_(dim=1)
 
 
-def _exclusive_suffix(states_GNME: torch.Tensor) -> torch.Tensor:
-    """R_n = Σ_{t>n} states_t along dim 1 (zero for the last chunk)."""
-    return F.pad(states_GNME.flip(1).cumsum(dim=1).flip(1)[:, 1:], (0, 0, 0, 0, 0, 1))
+def _inclusive_suffix(states_GNME: torch.Tensor) -> torch.Tensor:
+    """Σ_{t≥n} states_t along the chunk axis."""
+    return states_GNME.flip(1).cumsum_(dim=1).flip(1)
+
+
+def _shifted_matmul(a_GNXY: torch.Tensor, b_GNYZ: torch.Tensor, shift: int) -> torch.Tensor:
+    """out_n = a_n @ b_{n−shift} (shift ±1), zero where n − shift is not a chunk.
+
+    This turns an inclusive prefix (suffix) sum into the exclusive one without copying it: one
+    bmm over the flattened [G·N] batch offset by one. The few products that straddle two
+    sequences (g, N−1) → (g+1, 0) land exactly in the rows zeroed afterwards.
+    """
+    groups, n_chunks, rows, cols = *a_GNXY.shape[:3], b_GNYZ.shape[-1]
+    out_GNXZ = a_GNXY.new_empty(groups, n_chunks, rows, cols)
+    a, b, out = a_GNXY.flatten(0, 1), b_GNYZ.flatten(0, 1), out_GNXZ.flatten(0, 1)
+    if shift == 1:
+        torch.bmm(a[1:], b[:-1], out=out[1:])
+        out_GNXZ[:, 0].zero_()
+    else:
+        torch.bmm(a[:-1], b[1:], out=out[:-1])
+        out_GNXZ[:, -1].zero_()
+    return out_GNXZ
+
+
+def _add_matmul_(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """out += a @ b over two batch dims, without a temporary (baddbmm_ on flattened views)."""
+    out.flatten(0, 1).baddbmm_(a.flatten(0, 1), b.flatten(0, 1))
+    return out
+
+
+def _causal_mask(chunk: int, like: torch.Tensor) -> torch.Tensor:
+    return torch.ones(chunk, chunk, dtype=like.dtype, device=like.device).tril_()
 
 
 class _ChunkedCausalProduct(torch.autograd.Function):
-    """out_i = Σ_{j≤i} (q_i·k_j) v_j for q, k `[G, N, C, M]`, v `[G, N, C, E]`."""
+    """out_i = Σ_{j≤i} (q_i·k_j) v_j for q, k `[G, N, C, M]`, v `[G, N, C, E]`.
+
+    A fixed, small number of large ops (no Python loop over chunks): on a shared CPU every op
+    is a parallel region whose barrier costs far more than its arithmetic when threads are
+    preempted.
+    """
 
     @staticmethod
     def forward(ctx, q_GNCM, k_GNCM, v_GNCE):  # noqa: D102
         ctx.save_for_backward(q_GNCM, k_GNCM, v_GNCE)
-        chunk = q_GNCM.shape[2]
-        mask_CC = torch.ones(chunk, chunk, dtype=torch.bool, device=q_GNCM.device).tril()
-        prefix_GNME = _exclusive_prefix(torch.matmul(k_GNCM.transpose(-1, -2), v_GNCE))
-        out_GNCE = torch.matmul(q_GNCM, prefix_GNME)
+        mask_CC = _causal_mask(q_GNCM.shape[2], q_GNCM)
+        prefix_GNME = _inclusive_prefix_(torch.matmul(k_GNCM.transpose(-1, -2), v_GNCE))
+        out_GNCE = _shifted_matmul(q_GNCM, prefix_GNME, shift=1)  # chunks before n only
+        del prefix_GNME
         scores_GNCC = torch.matmul(q_GNCM, k_GNCM.transpose(-1, -2)).mul_(mask_CC)
-        return out_GNCE.add_(torch.matmul(scores_GNCC, v_GNCE))
+        return _add_matmul_(out_GNCE, scores_GNCC, v_GNCE)
 
     @staticmethod
     def backward(ctx, dout_GNCE):  # noqa: D102
         q_GNCM, k_GNCM, v_GNCE = ctx.saved_tensors
         dout_GNCE = dout_GNCE.contiguous()
-        chunk = q_GNCM.shape[2]
-        mask_CC = torch.ones(chunk, chunk, dtype=torch.bool, device=q_GNCM.device).tril()
-        k_T = k_GNCM.transpose(-1, -2)
+        mask_CC = _causal_mask(q_GNCM.shape[2], q_GNCM)
         dq = dk = dv = None
-        # d out_i / d (q_i·k_j) = dout_i·v_j for j ≤ i (same chunk) — the intra-chunk part.
+        # Ordered so that at most one [G, N, M, E] state buffer is alive at a time.
+        # d out_i / d (q_i·k_j) = dout_i·v_j for j ≤ i in the same chunk: the intra-chunk part.
         dscores_GNCC = torch.matmul(dout_GNCE, v_GNCE.transpose(-1, -2)).mul_(mask_CC)
         if ctx.needs_input_grad[0]:
-            prefix_GNME = _exclusive_prefix(torch.matmul(k_T, v_GNCE))
-            dq = torch.matmul(dout_GNCE, prefix_GNME.transpose(-1, -2))
-            dq.add_(torch.matmul(dscores_GNCC, k_GNCM))
+            prefix_GNME = _inclusive_prefix_(torch.matmul(k_GNCM.transpose(-1, -2), v_GNCE))
+            dq = _shifted_matmul(dout_GNCE, prefix_GNME.transpose(-1, -2), shift=1)
+            del prefix_GNME
+            _add_matmul_(dq, dscores_GNCC, k_GNCM)
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            # Gradient w.r.t. each chunk state: every later chunk's queries read it.
-            dstate_GNME = _exclusive_suffix(torch.matmul(q_GNCM.transpose(-1, -2), dout_GNCE))
+            # Gradient w.r.t. the state after chunk n: every later chunk's queries read it.
+            suffix_GNME = _inclusive_suffix(torch.matmul(q_GNCM.transpose(-1, -2), dout_GNCE))
             if ctx.needs_input_grad[1]:
-                dk = torch.matmul(v_GNCE, dstate_GNME.transpose(-1, -2))
-                dk.add_(torch.matmul(dscores_GNCC.transpose(-1, -2), q_GNCM))
+                dk = _shifted_matmul(v_GNCE, suffix_GNME.transpose(-1, -2), shift=-1)
+                _add_matmul_(dk, dscores_GNCC.transpose(-1, -2), q_GNCM)
+            del dscores_GNCC
             if ctx.needs_input_grad[2]:
-                scores_GNCC = torch.matmul(q_GNCM, k_T).mul_(mask_CC)
-                dv = torch.matmul(k_GNCM, dstate_GNME)
-                dv.add_(torch.matmul(scores_GNCC.transpose(-1, -2), dout_GNCE))
+                dv = _shifted_matmul(k_GNCM, suffix_GNME, shift=-1)
+                scores_GNCC = torch.matmul(q_GNCM, k_GNCM.transpose(-1, -2)).mul_(mask_CC)
+                _add_matmul_(dv, scores_GNCC.transpose(-1, -2), dout_GNCE)
         return dq, dk, dv
 
 

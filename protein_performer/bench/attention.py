@@ -1,0 +1,265 @@
+"""`protein-performer bench attention`: time, memory and approximation error of attention.
+
+Compares, for one attention op at batch 1, 8 heads, head dim 64, m = 256, fp32, 2 threads:
+our FAVOR+ softmax and ReLU kernels, exact SDPA and identity ("X", Choromanski et al. 2021
+Fig. 3), each bidirectional and causal, against performer-pytorch's `FastAttention` (the
+`bench` extra). Each configuration runs in a fresh subprocess (`bench.timing`) so its peak RSS
+is its own; times are medians of several calls after a warm-up. A configuration is skipped
+(and recorded as such) when extrapolation from the two previous lengths predicts more than
+`--max-call-s` per call or more than `--max-rss-gb` of RSS.
+
+Outputs under `--out` (default reports/bench): attention.csv, approx.csv, skipped.csv,
+machine.json, PNG plots, benchmarks.md; the full run also writes docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import math
+import os
+import resource
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from protein_performer.bench import approx, report
+from protein_performer.bench.timing import IMPLS, Config
+
+ATTENTION_COLUMNS = ("impl", "mode", "seq_len", "fwd_ms", "fwd_bwd_ms", "peak_rss_mb")
+MODES = ("bidirectional", "causal")
+FULL_LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
+QUICK_LENGTHS = (64,)
+
+
+def _limit_memory(max_rss_gb: float):
+    """preexec_fn: cap the worker's address space so an oversized config fails inside the
+    worker (reported as a skip) instead of starving the shared machine. torch itself maps
+    ~3 GiB of address space, hence the margin."""
+    limit = int((max_rss_gb + 4) * 2**30)
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def run_worker(request: dict, *, max_rss_gb: float, timeout_s: float) -> list[dict]:
+    """Run `bench.timing` in a fresh interpreter and parse its JSON lines."""
+    cmd = [sys.executable, "-m", "protein_performer.bench.timing", json.dumps(request)]
+    env = {**os.environ, "OMP_NUM_THREADS": str(request.get("threads", 2))}
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=env,
+        preexec_fn=_limit_memory(max_rss_gb) if request.get("device", "cpu") == "cpu" else None,
+    )
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 and not rows:
+        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        raise RuntimeError(tail[0])
+    return rows
+
+
+def _extrapolate(history: list[dict], key: str, floor: float) -> float:
+    """Next value at doubled L from the last two: growth clamped to [2, 4] (linear..quadratic)."""
+    last = history[-1][key] - floor
+    growth = 2.0
+    if len(history) >= 2 and history[-2][key] - floor > 0:
+        growth = min(4.0, max(2.0, last / (history[-2][key] - floor)))
+    return floor + last * growth
+
+
+def run_timings(args: argparse.Namespace, lengths: Sequence[int], impls: Sequence[str]):
+    """All (impl, mode, L) configurations; returns (rows, skipped)."""
+    rows, skipped = [], []
+    base = Config(impl="identity", mode="bidirectional", seq_len=lengths[0], reps=args.reps)
+    base = replace(base, threads=args.threads, device=args.device, dtype=args.dtype)
+    if args.quick:  # one process for everything: seconds, but RSS is not isolated per config
+        configs = [
+            replace(base, impl=i, mode=m, seq_len=n) for i in impls for m in MODES for n in lengths
+        ]
+        return _measure(configs, args, skipped), skipped
+    for impl in impls:
+        for mode in MODES:
+            history: list[dict] = []
+            configs = [replace(base, impl=impl, mode=mode, seq_len=n) for n in lengths]
+            for cfg in configs:
+                reason = _skip_reason(history, args) if history else None
+                if reason or (skipped and skipped[-1][:2] == (impl, mode)):
+                    skipped.append((impl, mode, cfg.seq_len, reason or "a shorter L was skipped"))
+                    continue
+                history += _measure([cfg], args, skipped)
+                rows += history[-1:] if history and history[-1]["seq_len"] == cfg.seq_len else []
+                print(_progress(history[-1:] or [], cfg), file=sys.stderr, flush=True)
+                # Written after every configuration, so an interrupted run keeps what it measured.
+                write_csv(args.out / "attention.csv", ATTENTION_COLUMNS, rows)
+    return rows, skipped
+
+
+def _measure(configs: list[Config], args, skipped: list) -> list[dict]:
+    request = {"configs": [asdict(c) for c in configs]}
+    try:
+        results = run_worker(request, max_rss_gb=args.max_rss_gb, timeout_s=args.timeout_s)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        results = [{**asdict(configs[0]), "error": str(err)[:200]}]
+    good = []
+    for res in results:
+        if "error" in res:
+            skipped.append((res["impl"], res["mode"], res["seq_len"], res["error"]))
+        else:
+            good.append(res)
+    return good
+
+
+def _skip_reason(history: list[dict], args) -> str | None:
+    call_s = _extrapolate(history, "fwd_bwd_ms", 0.0) / 1e3
+    if call_s > args.max_call_s:
+        return f"predicted {call_s:.0f} s per call > {args.max_call_s:.0f} s"
+    rss_gb = _extrapolate(history, "peak_rss_mb", history[0]["peak_rss_mb"] * 0.8) / 1024
+    if rss_gb > args.max_rss_gb:
+        return f"predicted peak RSS {rss_gb:.1f} GiB > {args.max_rss_gb:.0f} GiB"
+    return None
+
+
+def _progress(done: list[dict], cfg: Config) -> str:
+    if not done or done[-1]["seq_len"] != cfg.seq_len:
+        return f"  {cfg.impl:14s} {cfg.mode:13s} L={cfg.seq_len:6d}  skipped"
+    r = done[-1]
+    return (
+        f"  {cfg.impl:14s} {cfg.mode:13s} L={cfg.seq_len:6d}  fwd {r['fwd_ms']:9.1f} ms  "
+        f"fwd+bwd {r['fwd_bwd_ms']:9.1f} ms  rss {r['peak_rss_mb']:7.0f} MB"
+    )
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="protein-performer bench attention",
+        description="Time/memory of attention ops vs L, and FAVOR approximation error vs m.",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="seconds-long smoke run (L=64, one process)"
+    )
+    p.add_argument("--max-len", type=int, default=16384, help="longest L (powers of 2 from 512)")
+    p.add_argument("--out", type=Path, default=Path("reports/bench"), help="output directory")
+    p.add_argument("--docs", type=Path, default=None, help="markdown report path "
+                   "(default: docs/benchmarks.md for a full run, none for --quick)")  # fmt: skip
+    p.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS)
+    p.add_argument("--reps", type=int, default=None, help="timed calls per config (median)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per worker (default 2; 1 with --quick)")  # fmt: skip
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    p.add_argument("--max-call-s", type=float, default=60.0, help="skip if a call would exceed")
+    p.add_argument("--max-rss-gb", type=float, default=12.0, help="skip if RSS would exceed")
+    p.add_argument("--timeout-s", type=float, default=900.0, help="hard limit per worker")
+    p.add_argument("--skip-approx", action="store_true", help="timings only")
+    p.add_argument("--skip-timing", action="store_true", help="approximation error only")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = "protein-performer bench attention " + shlex.join(list(argv or sys.argv[1:]))
+    args.reps = args.reps or (1 if args.quick else 5)
+    args.threads = args.threads or (1 if args.quick else 2)
+    lengths = QUICK_LENGTHS if args.quick else [n for n in FULL_LENGTHS if n <= args.max_len]
+    impls = [i for i in args.impls if i.startswith("peer") is False or _peer_available()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    machine = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": command,
+        "torch": __import__("torch").__version__,
+        "threads": args.threads,
+        "device": args.device,
+        "dtype": args.dtype,
+        "cpu_count": os.cpu_count(),
+        "peer_available": _peer_available(),
+        "load_avg_start": os.getloadavg()[0],
+    }
+    rows, skipped, approx_rows = [], [], []
+    if args.skip_timing:  # report the earlier timing run in --out, if there is one
+        rows, skipped, earlier = _load_timings(args.out)
+        machine.update({k: v for k, v in earlier.items() if k not in ("date", "command")})
+        machine["timing_command"] = earlier.get("command")
+    else:
+        request = {"matmul": True, "threads": args.threads, "device": args.device}
+        request["n"] = machine["matmul_n"] = 512 if args.quick else 2048
+        machine["matmul_gflops"] = run_worker(request, max_rss_gb=4, timeout_s=300)[0]["gflops"]
+        rows, skipped = run_timings(args, lengths, impls)
+        write_csv(args.out / "attention.csv", ATTENTION_COLUMNS, rows)
+        skip_rows = [
+            dict(zip(("impl", "mode", "seq_len", "reason"), s, strict=True)) for s in skipped
+        ]
+        write_csv(args.out / "skipped.csv", ("impl", "mode", "seq_len", "reason"), skip_rows)
+    if not args.skip_approx:
+        approx_rows = approx.run(quick=args.quick, with_peer=_peer_available())
+        write_csv(args.out / "approx.csv", approx.COLUMNS, approx_rows)
+    elif (args.out / "approx.csv").exists():
+        approx_rows = _read_csv(args.out / "approx.csv")
+    if not args.skip_timing:
+        machine["load_avg_end"] = os.getloadavg()[0]
+    (args.out / "machine.json").write_text(json.dumps(machine, indent=2) + "\n")
+    figures = report.plots(rows, approx_rows, args.out)
+    docs = (
+        args.docs
+        if args.docs is not None
+        else (None if args.quick else Path("docs/benchmarks.md"))
+    )
+    text = report.markdown(rows, skipped, approx_rows, machine, figures, lengths)
+    for path in filter(None, (args.out / "benchmarks.md", docs)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    print(f"wrote {args.out}/attention.csv, approx.csv, plots" + (f", {docs}" if docs else ""))
+    return 0 if math.isfinite(machine.get("matmul_gflops", 0.0)) else 1
+
+
+def _read_csv(path: Path) -> list[dict]:
+    def num(value: str):
+        try:
+            return float(value) if "." in value or "e" in value else int(value)
+        except ValueError:
+            return value
+
+    with path.open() as fh:
+        return [{k: num(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _load_timings(out: Path) -> tuple[list[dict], list[tuple], dict]:
+    if not (out / "attention.csv").exists():
+        return [], [], {}
+    rows = _read_csv(out / "attention.csv")
+    skipped = []
+    if (out / "skipped.csv").exists():
+        skipped = [
+            (r["impl"], r["mode"], r["seq_len"], r["reason"])
+            for r in _read_csv(out / "skipped.csv")
+        ]
+    machine = (
+        json.loads((out / "machine.json").read_text()) if (out / "machine.json").exists() else {}
+    )
+    return rows, skipped, machine
+
+
+def _peer_available() -> bool:
+    try:
+        import performer_pytorch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""`protein-performer bench <name> ...`: dispatch to one benchmark's `main(argv) -> int`.
+
+Modules are imported lazily so `bench attention` never imports the generation stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module with main(argv), one-line help)
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "attention": (
+        "protein_performer.bench.attention",
+        "FAVOR+/ReLU/SDPA/identity vs performer-pytorch: time, memory, error",
+    ),
+    "generation": (
+        "protein_performer.bench.generation",
+        "cost per generated token: FAVOR state vs KV cache vs recompute",
+    ),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, BENCHMARKS))
+    lines = ["usage: protein-performer bench <name> [options]", "", "benchmarks:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in BENCHMARKS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in BENCHMARKS:
+        print(
+            f"protein-performer bench: unknown benchmark {name!r}\n\n{_usage()}", file=sys.stderr
+        )
+        return 2
+    module = importlib.import_module(BENCHMARKS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Worker side of the attention benchmark: time one attention op in this (fresh) process.
+
+Run as `python -m protein_performer.bench.timing '<json list of configs>'`; prints one JSON
+line per config. Peak RSS is the process high-water mark (`ru_maxrss`), so the parent gives
+each configuration of the full benchmark its own process.
+
+Shape legend: B batch, H heads, L length, D head dim, M random features.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+
+# Implementations: ours (model.attention.SelfAttention.attend) and performer-pytorch's.
+OURS = {"favor-softmax": "favor-softmax", "favor-relu": "favor-relu", "exact-sdpa": "exact"}
+PEER = {"peer-favor": False, "peer-relu": True}  # value: generalized_attention
+IMPLS: tuple[str, ...] = (*OURS, "identity", *PEER)
+
+
+@dataclass(frozen=True)
+class Config:
+    impl: str
+    mode: str  # "bidirectional" | "causal"
+    seq_len: int
+    batch: int = 1
+    heads: int = 8
+    head_dim: int = 64
+    n_features: int = 256
+    reps: int = 5
+    threads: int = 2
+    device: str = "cpu"
+    dtype: str = "float32"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def build_op(cfg: Config) -> Callable[..., torch.Tensor]:
+    """`(q_BHLD, k_BHLD, v_BHLD) -> out_BHLD` for one implementation (projection drawn once)."""
+    causal = cfg.mode == "causal"
+    if cfg.impl in OURS:
+        from protein_performer.model.attention import SelfAttention
+
+        module = SelfAttention(
+            cfg.heads * cfg.head_dim,
+            cfg.heads,
+            kind=OURS[cfg.impl],
+            causal=causal,
+            n_features=cfg.n_features,
+        ).to(cfg.device)
+        return module.attend
+    if cfg.impl == "identity":
+        from protein_performer.model.kernels import identity_attention
+
+        return identity_attention
+    if cfg.impl in PEER:
+        from performer_pytorch import FastAttention
+
+        # The peer announces its slow causal fallback on stdout; keep stdout for our JSON.
+        with contextlib.redirect_stdout(sys.stderr):
+            module = FastAttention(
+                cfg.head_dim,
+                nb_features=cfg.n_features,
+                causal=causal,
+                generalized_attention=PEER[cfg.impl],
+            )
+        return module.to(cfg.device)
+    raise ValueError(f"unknown impl {cfg.impl!r}; choose from {IMPLS}")
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _median_ms(fn: Callable[[], object], reps: int, device: str) -> float:
+    fn()  # warm-up (allocator, lazy init, kernel selection)
+    _sync(device)
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def run_config(cfg: Config) -> dict:
+    """Median forward (no grad) and forward+backward time of one op, and the peak RSS."""
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(0)
+    dtype = getattr(torch, cfg.dtype)
+    op = build_op(cfg)
+    shape = (cfg.batch, cfg.heads, cfg.seq_len, cfg.head_dim)
+    q, k, v = (torch.randn(shape, device=cfg.device, dtype=dtype) for _ in range(3))
+    grad_out = torch.randn(shape, device=cfg.device, dtype=dtype)
+    # The op counts as causal for SDPA only through the module; identity ignores it.
+    with torch.no_grad():
+        fwd_ms = _median_ms(lambda: op(q, k, v), cfg.reps, cfg.device)
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+
+    def fwd_bwd() -> None:
+        out = op(*leaves)
+        if out.requires_grad:
+            out.backward(grad_out)
+        for t in leaves:
+            t.grad = None
+
+    fwd_bwd_ms = _median_ms(fwd_bwd, cfg.reps, cfg.device)
+    return {
+        **asdict(cfg),
+        "fwd_ms": fwd_ms,
+        "fwd_bwd_ms": fwd_bwd_ms,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def matmul_gflops(threads: int, n: int = 2048, reps: int = 7, device: str = "cpu") -> float:
+    """Sustained fp32 GEMM throughput of this machine (n×n @ n×n, median of `reps`)."""
+    torch.set_num_threads(threads)
+    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+    ms = _median_ms(lambda: a @ b, reps, device)
+    return 2 * n**3 / (ms / 1e3) / 1e9
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    request = json.loads(argv[0])
+    if request.get("matmul"):
+        gflops = matmul_gflops(
+            request["threads"], request.get("n", 2048), device=request["device"]
+        )
+        print(json.dumps({"gflops": gflops}))
+        return 0
+    for item in request["configs"]:
+        cfg = Config(**item)
+        try:
+            result = run_config(cfg)
+        except (RuntimeError, MemoryError) as err:  # e.g. allocation beyond the RSS cap
+            result = {**asdict(cfg), "error": f"{type(err).__name__}: {err}"[:300]}
+        print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

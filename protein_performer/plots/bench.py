@@ -1,0 +1,69 @@
+"""Figures of the attention benchmark: time and memory against L (log-log, like Choromanski
+et al. 2021 Fig. 3) and approximation error against m.
+
+Inputs are the row dicts of `reports/bench/attention.csv` and `approx.csv`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from protein_performer.plots.style import PALETTE, figure, save
+
+MODES = ("bidirectional", "causal")
+
+
+def _series(rows: Sequence[dict], mode: str, key: str) -> dict[str, tuple[list, list]]:
+    out: dict[str, tuple[list, list]] = {}
+    for r in sorted(rows, key=lambda r: int(r["seq_len"])):
+        if r["mode"] == mode:
+            xs, ys = out.setdefault(r["impl"], ([], []))
+            xs.append(int(r["seq_len"]))
+            ys.append(float(r[key]))
+    return out
+
+
+def plot_scaling(rows: Sequence[dict], key: str, ylabel: str, path: str | Path) -> Path:
+    """One panel per mode: `key` (e.g. fwd_bwd_ms, peak_rss_mb) against L on log-log axes."""
+    fig, axes = figure(10.0, 4.0, ncols=2, sharey=True)
+    impls = sorted({r["impl"] for r in rows})
+    colour = {impl: PALETTE[i % len(PALETTE)] for i, impl in enumerate(impls)}
+    for ax, mode in zip(axes, MODES, strict=True):
+        for impl, (xs, ys) in _series(rows, mode, key).items():
+            style = "--" if impl.startswith("peer") else ":" if impl == "identity" else "-"
+            ax.plot(xs, ys, style, marker="o", ms=3, color=colour[impl], label=impl)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("sequence length L")
+        ax.set_title(mode)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel(ylabel)
+    axes[1].legend(loc="upper left", fontsize=7)
+    return save(fig, path)
+
+
+def plot_approx(rows: Sequence[dict], path: str | Path) -> Path:
+    """Relative error against m per logit std: ours vs peer, orthogonal vs iid, uniform line."""
+    stds = sorted({float(r["logit_std"]) for r in rows})
+    fig, axes = figure(4.0 * len(stds), 3.6, ncols=len(stds), squeeze=False)
+    variants = sorted({(r["impl"], r["features"]) for r in rows})
+    for ax, std in zip(axes[0], stds, strict=True):
+        sub = [r for r in rows if float(r["logit_std"]) == std]
+        for i, (impl, features) in enumerate(variants):
+            pts = sorted((int(r["m"]), float(r["rel_err"])) for r in sub
+                         if (r["impl"], r["features"]) == (impl, features))  # fmt: skip
+            style = "--" if impl == "peer" else "-"
+            m_values, errs = zip(*pts, strict=True)
+            colour = PALETTE[i % len(PALETTE)]
+            ax.plot(
+                m_values, errs, style, marker="o", ms=3, color=colour, label=f"{impl} {features}"
+            )
+        ax.axhline(float(sub[0]["uniform_err"]), color="grey", lw=1, label="uniform average")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("random features m")
+        ax.set_title(f"logit std {std:g}")
+    axes[0][0].set_ylabel("relative error vs exact")
+    axes[0][-1].legend(fontsize=7)
+    return save(fig, path)

@@ -1,0 +1,64 @@
+"""`protein-performer bench attention --quick` end to end, and the bench dispatcher."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+from protein_performer.bench import cli, report
+from protein_performer.bench.attention import ATTENTION_COLUMNS, main
+from protein_performer.bench.timing import IMPLS
+
+
+def _rows(path):
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_quick_bench_writes_every_output(tmp_path):
+    docs = tmp_path / "docs" / "benchmarks.md"
+    assert main(["--quick", "--out", str(tmp_path / "out"), "--docs", str(docs)]) == 0
+    out = tmp_path / "out"
+    rows = _rows(out / "attention.csv")
+    assert tuple(rows[0]) == ATTENTION_COLUMNS
+    measured = {(r["impl"], r["mode"]) for r in rows}
+    assert measured == {(i, m) for i in IMPLS for m in ("bidirectional", "causal")}
+    for r in rows:
+        assert float(r["fwd_ms"]) >= 0 and float(r["fwd_bwd_ms"]) >= 0
+        assert 50 < float(r["peak_rss_mb"]) < 8000
+    approx_rows = _rows(out / "approx.csv")
+    assert tuple(approx_rows[0]) == (
+        "impl",
+        "features",
+        "m",
+        "logit_std",
+        "rel_err",
+        "uniform_err",
+    )
+    assert {r["impl"] for r in approx_rows} == {"ours", "favor++", "peer"}
+    assert all(math.isfinite(float(r["rel_err"])) for r in approx_rows)
+    machine = json.loads((out / "machine.json").read_text())
+    assert machine["matmul_gflops"] > 0
+    for png in ("attention_time.png", "attention_memory.png", "approx_error.png"):
+        assert (out / png).stat().st_size > 1000
+    text = docs.read_text()
+    assert "bench attention --quick" in text and "| L |" in text and "GFLOP/s" in text
+
+
+def test_targets_are_computed_from_rows():
+    rows = [
+        {"impl": i, "mode": "bidirectional", "seq_len": 8192, "fwd_bwd_ms": t, "peak_rss_mb": 1}
+        for i, t in (("favor-softmax", 400.0), ("peer-favor", 1000.0), ("exact-sdpa", 4000.0))
+    ]
+    lines = report.targets(rows, [], gflops=100.0)
+    assert any("2.50×" in line and "met" in line for line in lines)
+    # 20·8·8192·256·64 FLOP in 0.4 s at 100 GFLOP/s peak is 54 %.
+    assert any("54 %" in line for line in lines)
+
+
+def test_bench_dispatcher(capsys):
+    assert cli.main([]) == 2
+    assert cli.main(["nope"]) == 2
+    assert "generation" in capsys.readouterr().out
+    assert set(cli.BENCHMARKS) == {"attention", "generation"}
