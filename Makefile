@@ -11,6 +11,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 CONFIG ?= configs/default.yaml
 CHECKPOINT ?=
 BENCH_ARGS ?=
+BUDGET ?= 2500000
+EXPERIMENTS_ARGS ?=
 
 # No network calls by default: W&B logs offline, Hugging Face never reaches the hub.
 export WANDB_MODE ?= offline
@@ -19,7 +21,7 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train analyze bench test lint format notebooks clean
+.PHONY: help install data train analyze bench test lint format notebooks experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -62,6 +64,9 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 
 notebooks: $(STAMP) ## Execute the notebooks (against the newest checkpoint)
 	$(PY) -m pytest -q --nbmake notebooks
+
+experiments: data ## Issue-6 runs + docs/RESULTS.md (BUDGET=tokens per Table-2 model, e.g. 5000000)
+	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)
 
 clean: ## Remove caches and run outputs (keeps .venv and data/)
 	rm -rf cache runs reports lightning_logs wandb .pytest_cache .ruff_cache

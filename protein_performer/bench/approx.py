@@ -22,6 +22,13 @@ from protein_performer.model import kernels as K
 from protein_performer.model.kernels.favor_plus_plus import favor_plus_plus_features
 
 COLUMNS = ("impl", "features", "m", "logit_std", "rel_err", "uniform_err")
+# features -> (orthogonal, row norms): chi norms keep FAVOR+ unbiased (paper §2.4); sqrt(d) norms
+# (the reference code's "regularised" option) trade a small bias for lower variance.
+FEATURES = {
+    "orthogonal": (True, "chi"),
+    "orthogonal-sqrt-d": (True, "sqrt-d"),
+    "iid": (False, "chi"),
+}
 FULL = {"m": (16, 32, 64, 128, 256, 512), "logit_std": (0.125, 1.0, 2.25), "trials": 8}
 QUICK = {"m": (16, 64), "logit_std": (0.125, 1.0), "trials": 1}
 
@@ -74,9 +81,9 @@ def run(
             uniform.append(_rel(v.mean(dim=2, keepdim=True).expand_as(v), exact))
             q32, k32, v32 = q.float(), k.float(), v.float()
             for m in grid["m"]:
-                for features in ("orthogonal", "iid"):
+                for features, (orthogonal, row_norms) in FEATURES.items():
                     w = K.draw_projection(
-                        m, head_dim, orthogonal=features == "orthogonal", generator=gen
+                        m, head_dim, orthogonal=orthogonal, row_norms=row_norms, generator=gen
                     )
                     for impl, fn in impls.items():
                         with torch.no_grad():

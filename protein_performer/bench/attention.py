@@ -205,7 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         write_csv(args.out / "skipped.csv", ("impl", "mode", "seq_len", "reason"), skip_rows)
     if not args.skip_approx:
-        approx_rows = approx.run(quick=args.quick, with_peer=_peer_available())
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(args.threads)
+        try:
+            approx_rows = approx.run(quick=args.quick, with_peer=_peer_available())
+        finally:
+            torch.set_num_threads(threads)
         write_csv(args.out / "approx.csv", approx.COLUMNS, approx_rows)
     elif (args.out / "approx.csv").exists():
         approx_rows = _read_csv(args.out / "approx.csv")

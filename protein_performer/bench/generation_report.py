@@ -24,6 +24,7 @@ BEGIN, END = "<!-- bench-generation:begin -->", "<!-- bench-generation:end -->"
 # Ratios and the figure use the per-step CPU time over the tail window: single-threaded workers
 # on a shared machine wait for a core at random, which wall time counts and CPU time does not.
 METRIC = "tail_cpu_ms_per_token"
+MB_FLOOR = 0.01
 
 
 def write_csv(rows: Sequence[Measurement], path: Path) -> Path:
@@ -51,22 +52,17 @@ def plot(rows: Sequence[Measurement], path: Path) -> Path:
         lengths = [r.length for r in ok]
         ax_time.plot(lengths, [getattr(r, METRIC) for r in ok], "o-", color=colour, label=method)
         ax_time.plot(lengths, [r.tail_ms_per_token for r in ok], ":", color=colour, alpha=0.6)
-        ax_mem.plot(
-            lengths,
-            [r.peak_rss_delta_mb for r in ok],
-            "o-",
-            color=colour,
-            label=f"{method} RSS growth",
-        )
+        # Log axes need positive values; an RSS growth below the floor is drawn at the floor.
+        rss = [max(r.peak_rss_delta_mb, MB_FLOOR) for r in ok]
+        ax_mem.plot(lengths, rss, "o-", color=colour, label=f"{method}: peak RSS growth")
         if method != "naive-recompute":
-            ax_mem.plot(
-                lengths, [r.state_mb for r in ok], "s--", color=colour, label=f"{method} state"
-            )
+            state = [r.state_mb for r in ok]
+            ax_mem.plot(lengths, state, "s--", color=colour, label=f"{method}: decoder state")
     for ax in (ax_time, ax_mem):
         ax.set_xscale("log", base=2)
-        ax.set_yscale("symlog", linthresh=0.01)
+        ax.set_yscale("log")
         ax.set_xlabel("generated length L (tokens)")
-        ax.legend()
+        ax.legend(fontsize=7, loc="upper left")
     ax_time.set_ylabel("ms per token at length ~L (CPU; dotted: wall)")
     ax_time.set_title("Time per generated token")
     ax_mem.set_ylabel("MB")
@@ -149,6 +145,7 @@ def markdown_section(
     rows: Sequence[Measurement], *, command: str, wall_s: float, load_average: str = "n/a"
 ) -> str:
     first = rows[0]
+    runs = max(r.runs for r in rows)
     date = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines = [
         BEGIN,
@@ -163,7 +160,8 @@ def markdown_section(
         "generated tokens, i.e. the cost of one step at length ≈ L. Workers are "
         "single-threaded, so CPU time excludes waiting for a core on a shared machine; the "
         "same medians in wall-clock time are in the 'wall' column, and the CSV also has means "
-        f"over all L tokens. Load average at the start: {load_average}.",
+        f"over all L tokens. FAVOR and KV rows are the least disturbed of {runs} run(s); "
+        f"naive recomputation ran once. Load average at the start: {load_average}.",
         "",
         *ratio_table(rows),
         "",

@@ -117,6 +117,17 @@ def _approx_targets(approx_rows: Sequence[dict]) -> list[str]:
                     f"(target: all cells: {_verdict(wins == len(pairs))}); "
                     f"uniform averaging {uniform[std]:.3f}."
                 )
+    for std in sorted(uniform):
+        # performer-pytorch's FastAttention default is orthogonal with chi norms ("orthogonal").
+        ms_peer = sorted(k[2] for k in err if k[:2] == ("peer", "orthogonal") and k[3] == std)
+        best = {m: min(v for k, v in err.items() if k[0] != "peer" and k[2:] == (m, std))
+                for m in ms_peer}  # fmt: skip
+        if ms_peer:
+            wins = sum(best[m] <= err[("peer", "orthogonal", m, std)] for m in ms_peer)
+            lines.append(
+                f"- Best of our variants vs the peer's default (orthogonal) at logit std {std:g}: "
+                f"≤ in {wins}/{len(ms_peer)} values of m."
+            )
     ms = sorted(k[2] for k in err if k[:2] == ("ours", "orthogonal") and k[3] == 0.125)
     if len(ms) >= 2:
         xs = [math.log(m) for m in ms]

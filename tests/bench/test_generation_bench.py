@@ -59,9 +59,13 @@ def test_naive_recomputation_is_capped_by_its_budget(monkeypatch) -> None:
 
     monkeypatch.setattr(bench, "measure_in_subprocess", fake_measure)
     rows = bench.run_benchmark([16, 32, 64], preset_name="tiny_l2_d64", naive_budget_s=0.05,
-                               log=lambda *_: None)  # fmt: skip
+                               repeats=2, log=lambda *_: None)  # fmt: skip
     naive = {r.length: r.status for r in rows if r.method == "naive-recompute"}
     # 16 runs (0.016 s), 32 is projected at 0.064 s > 0.05 s and skipped, and so is 64.
     assert naive[16] == "ok" and naive[32].startswith("skipped: projected") and 64 in naive
     assert sum(r.status == "ok" for r in rows) == 7
+    assert [(r.length, r.method) for r in rows] == [
+        (n, m) for n in (16, 32, 64) for m in bench.METHODS
+    ]
+    assert {r.runs for r in rows if r.method != "naive-recompute"} == {2}
     assert all(math.isnan(r.ms_per_token) for r in rows if r.status != "ok")

@@ -10,6 +10,15 @@ from protein_performer.model import kernels as K
 F64 = torch.float64
 
 
+@pytest.fixture(autouse=True)
+def _single_thread():
+    """These tensors are tiny: extra threads only add barrier waits on a shared CPU (~100×)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _features(seed: int, b: int, h: int, length: int, d: int, m: int, scale: float = 0.5):
     g = torch.Generator().manual_seed(seed)
     q, k, v = (torch.randn(b, h, length, d, generator=g, dtype=F64) * scale for _ in range(3))

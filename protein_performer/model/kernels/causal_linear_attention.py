@@ -23,7 +23,9 @@ import torch.nn.functional as F
 
 from protein_performer.model.kernels.linear_attention import append_ones, mask_pad_keys, normalise
 
-DEFAULT_CHUNK_SIZE = 64
+# Measured on CPU (M=256, D=64, L=4096-8192): 128 is faster than 32, 64 and 256, and peaks lower
+# in memory than 64 (the [N, M, E] chunk states halve while the C×C blocks double).
+DEFAULT_CHUNK_SIZE = 128
 
 
 def _inclusive_prefix_(states_GNME: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,120 @@
+"""Make the shipped checkpoint: a training checkpoint stripped to what inference needs, plus a
+model card written from the run's own config and metrics.
+
+    python -m protein_performer.experiments.ship runs/experiments/shipped_default \
+        [--out checkpoints/protein_performer_default.ckpt] [--max-mb 25]
+
+Kept: `state_dict` (weights and FAVOR projection buffers), `hyper_parameters` (the model and
+optimiser configs as plain dicts), `global_step`, `epoch` and the Lightning version. Dropped:
+optimizer and scheduler state, callbacks, loops. The result still loads with
+`training.checkpoint.load_model` (`torch.load(weights_only=True)`); `ship` checks that it does
+and that its logits equal those of the full checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from protein_performer.experiments.records import load_run
+from protein_performer.experiments.tables import metrics_markdown
+
+KEEP = ("state_dict", "hyper_parameters", "global_step", "epoch", "pytorch-lightning_version")
+DEFAULT_OUT = Path("checkpoints/protein_performer_default.ckpt")
+CARD_CONFIG = "configs/experiments/shipped_default.yaml"
+
+
+def strip_checkpoint(src: Path, dst: Path, max_mb: float = 25.0) -> Path:
+    """Write `src` without optimizer state to `dst`; raise if it exceeds `max_mb` or if the
+    stripped model's logits differ from the full checkpoint's."""
+    from protein_performer.training.checkpoint import load_model, read_checkpoint
+
+    full = read_checkpoint(src)
+    missing = [k for k in ("state_dict", "hyper_parameters") if k not in full]
+    if missing:
+        raise ValueError(f"{src}: not a ProteinLM checkpoint (missing {missing})")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: full[k] for k in KEEP if k in full}, dst)
+    size_mb = dst.stat().st_size / 2**20
+    if size_mb > max_mb:
+        raise ValueError(f"{dst}: {size_mb:.1f} MB exceeds the {max_mb} MB limit")
+    tokens_BL = torch.randint(5, 25, (2, 40), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ref = load_model(src)(tokens_BL).logits_BLV
+        got = load_model(dst)(tokens_BL).logits_BLV
+    if not torch.equal(ref, got):
+        raise AssertionError(f"{dst}: logits differ from {src} after stripping")
+    return dst
+
+
+def model_card(run_dir: Path, checkpoint: Path, source: Path) -> str:
+    """Markdown model card from the run's resolved config, metrics and runner record."""
+    record = load_run(run_dir)
+    model, data = record.config["model"], record.config["data"]
+    optim, trainer = record.config["optim"], record.config["trainer"]
+    runner = record.runner or {}
+    command = runner.get("command", f"protein-performer train --config {CARD_CONFIG}")
+    state = torch.load(checkpoint, weights_only=True)["state_dict"]
+    n_params = sum(
+        v.numel()
+        for k, v in state.items()
+        if "projection" not in k and not k.endswith("lm_head.weight")
+    )
+    minutes = (record.train_seconds or float("nan")) / 60
+    return f"""# Model card: `{checkpoint.name}`
+
+The default Performer-ReLU protein language model of this repository (`configs/default.yaml`
+model), which `make analyze` uses when there is no run of your own under `runs/`.
+Written by `python -m protein_performer.experiments.ship {run_dir}`.
+
+- **Architecture**: {model["n_layers"]} layers, d_model {model["d_model"]}, \
+{model["n_heads"]} heads, d_ff {model["d_ff"]}, attention `{model["attention"]}` with \
+{model["n_features"]} random features per head (FAVOR, Choromanski et al. 2021), objective \
+`{model["objective"]}` (BERT-style 15 % masking), position table {model["max_len"]}; \
+{n_params / 1e6:.2f} M parameters.
+- **Data**: `{data["fasta"]}` (the UniProt sample shipped in `data/`), prepared by
+  `protein-performer prepare`: duplicate sequences removed, splits by a salted hash into
+  train / valid (5 %) / test (5 %), and an out-of-distribution split holding every protein of
+  the taxa `{data.get("ood_taxa", "5851,1140")}` (OX). Training crops proteins to \
+{data["max_len"]} tokens (random window), batch {data["batch_size"]}.
+- **Training**: {record.steps_done} optimizer steps, about {record.tokens_seen / 1e6:.2f} M \
+training tokens (expected non-pad tokens per batch x steps), AdamW lr {optim["lr"]} \
+({optim["warmup_steps"]} warm-up steps, {optim["decay"]} decay), gradient clip 0.5, feature \
+redraw every {trainer["redraw_every_n_steps"]} steps, {minutes:.0f} min on a shared 2-core CPU.
+  Shipped weights: `{source}` (lowest valid loss), optimizer state removed.
+- **Provenance**: `{command}`, commit {runner.get("commit", "unknown")}, started \
+{runner.get("start_utc", "unknown")}.
+
+## Metrics (masked positions only; unigram baseline on the same positions)
+
+{metrics_markdown(record)}
+
+## Limits
+
+A small model trained for minutes on a CPU: it is far from the paper's 36-layer model (test
+accuracy 36 % there). Attention maps and contact precision from it demonstrate the pipeline;
+they are not state-of-the-art structure signal.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="experiments.ship", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--max-mb", type=float, default=25.0)
+    args = parser.parse_args(argv)
+    source = args.run_dir / "checkpoints" / "best.ckpt"
+    if not source.is_file():
+        source = args.run_dir / "checkpoints" / "last.ckpt"
+    out = strip_checkpoint(source, args.out, args.max_mb)
+    card = args.out.parent / "MODEL_CARD.md"
+    card.write_text(model_card(args.run_dir, out, source))
+    print(f"wrote {out} ({out.stat().st_size / 2**20:.2f} MB) and {card}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
