@@ -48,8 +48,9 @@ train: data ## Train the default Performer-ReLU MLM on CPU (CONFIG=configs/x.yam
 analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity and contacts for the newest checkpoint
 	$(VENV)/bin/protein-performer analyze $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
-bench: $(BENCH_STAMP) ## Attention benchmark vs SDPA and performer-pytorch (BENCH_ARGS=--quick)
+bench: $(BENCH_STAMP) ## Attention + generation benchmarks (BENCH_ARGS=--quick for a seconds-long run)
 	$(VENV)/bin/protein-performer bench attention $(BENCH_ARGS)
+	$(VENV)/bin/protein-performer bench generation $(BENCH_ARGS)
 
 test: $(STAMP) ## Run the test suite (CPU, a few minutes)
 	WANDB_MODE=disabled $(PY) -m pytest -q

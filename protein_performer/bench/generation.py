@@ -269,7 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         naive_budget_s=args.naive_budget_s,
         repeats=args.repeats or (1 if args.quick else 2),
     )
-    command = "protein-performer bench generation " + " ".join(argv or sys.argv[1:])
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = "protein-performer bench generation " + " ".join(given)
     doc = args.doc or (None if args.quick else Path("docs/generation.md"))
     paths = write_outputs(
         rows,

@@ -42,9 +42,14 @@ def _curve(record: RunRecord, x: str, label: str | None = None, dashed: bool = F
     )
 
 
-def _baseline(runs: Mapping[str, RunRecord], name: str) -> float | None:
-    split = runs[name].split("valid") if name in runs else None
-    return split.get("baseline_accuracy") if split else None
+def _baseline(runs: Mapping[str, RunRecord], names: list[str]) -> float | None:
+    """Unigram accuracy on the valid positions of the first of `names` that has one (the
+    same positions for every run of a group: same data, masking seed and evaluation set)."""
+    for name in names:
+        split = runs[name].split("valid") if name in runs else None
+        if split and split.get("baseline_accuracy") is not None:
+            return split["baseline_accuracy"]
+    return None
 
 
 def _label(name: str) -> str:
@@ -66,7 +71,7 @@ def write_figures(runs: Mapping[str, RunRecord], figures: Path) -> list[Path]:
             Panel(
                 title,
                 tuple(_curve(runs[n], x, _label(n)) for n in names if n in runs),
-                _baseline(runs, names[-1]),
+                _baseline(runs, names),
             )
             for title, names in groups.items()
         ]
@@ -77,7 +82,7 @@ def write_figures(runs: Mapping[str, RunRecord], figures: Path) -> list[Path]:
         panel = Panel(
             "concatenated proteins, L = 8192",
             tuple(_curve(runs[n], "seconds", _label(n)) for n in lc),
-            _baseline(runs, lc[0]),
+            _baseline(runs, lc),
         )
         written.append(plot_panels([panel], "wall-clock (min)", figures / "long_context.png"))
     bc = plan.BACKCOMPAT[0].name
@@ -89,7 +94,7 @@ def write_figures(runs: Mapping[str, RunRecord], figures: Path) -> list[Path]:
         ):
             if name in runs:
                 curves.append(_curve(runs[name], "steps", label, dashed))
-        panel = Panel("backward compatibility (paper §4.3)", tuple(curves), _baseline(runs, bc))
+        panel = Panel("backward compatibility (paper §4.3)", tuple(curves), _baseline(runs, [bc]))
         written.append(plot_panels([panel], "optimizer steps", figures / "backcompat.png"))
     return written
 
@@ -167,10 +172,12 @@ def blocks(runs: Mapping[str, RunRecord], out: Path) -> dict[str, str]:
 def fill(text: str, generated: Mapping[str, str]) -> str:
     """Replace every `<!-- auto:KEY -->…<!-- /auto:KEY -->` block; append missing ones."""
     for key, body in generated.items():
-        pattern = re.compile(rf"(<!-- auto:{key} -->\n).*?(\n<!-- /auto:{key} -->)", re.DOTALL)
+        pattern = re.compile(
+            rf"(<!-- auto:{key} -->\n)(?:.*?\n)?(<!-- /auto:{key} -->)", re.DOTALL
+        )
         block = f"<!-- auto:{key} -->\n{body}\n<!-- /auto:{key} -->"
         if pattern.search(text):
-            text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+            text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
         else:
             text = text.rstrip("\n") + f"\n\n## {key}\n\n{block}\n"
     return text

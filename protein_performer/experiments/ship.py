@@ -57,7 +57,8 @@ def model_card(run_dir: Path, checkpoint: Path, source: Path) -> str:
     optim, trainer = record.config["optim"], record.config["trainer"]
     runner = record.runner or {}
     command = runner.get("command", f"protein-performer train --config {CARD_CONFIG}")
-    state = torch.load(checkpoint, weights_only=True)["state_dict"]
+    shipped = torch.load(checkpoint, weights_only=True)
+    state = shipped["state_dict"]
     n_params = sum(
         v.numel()
         for k, v in state.items()
@@ -84,7 +85,8 @@ Written by `python -m protein_performer.experiments.ship {run_dir}`.
 training tokens (expected non-pad tokens per batch x steps), AdamW lr {optim["lr"]} \
 ({optim["warmup_steps"]} warm-up steps, {optim["decay"]} decay), gradient clip 0.5, feature \
 redraw every {trainer["redraw_every_n_steps"]} steps, {minutes:.0f} min on a shared 2-core CPU.
-  Shipped weights: `{source}` (lowest valid loss), optimizer state removed.
+  Shipped weights: `{source}` (lowest valid loss, step {shipped.get("global_step")}), \
+optimizer state removed.
 - **Provenance**: `{command}`, commit {runner.get("commit", "unknown")}, started \
 {runner.get("start_utc", "unknown")}.
 

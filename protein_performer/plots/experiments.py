@@ -58,6 +58,7 @@ def plot_panels(
         ax.set_title(panel.title)
         ax.set_xlabel(xlabel)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
+        if panel.curves:
+            ax.legend(fontsize=7)
     axes[0][0].set_ylabel(ylabel)
     return save(fig, path)

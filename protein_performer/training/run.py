@@ -9,6 +9,12 @@ Run directory `runs/<name>/`:
     checkpoints/best.ckpt     lowest `valid/loss` so far
     logs/version_<k>/         CSV logs (one version per launch, so a resume never overwrites)
     metrics.json              final metrics per split against the unigram baseline
+
+Resuming (`--resume`, or `ckpt_path=`) restores what Lightning checkpoints: global step, epoch,
+optimizer moments, LR schedule, model weights with the FAVOR projection buffers, and the
+`FeatureRedraw` generator. Data position: a run resumed from an epoch boundary continues with
+the next epoch exactly; from mid-epoch, Lightning restarts that epoch's loader (our map-style
+loaders are not stateful), so some batches of that epoch are seen twice.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ step, the same tokens per step at the default sizes) — a fresh subprocess buil
 runs `--warmup` untimed and `--steps` timed full training steps (forward, MLM loss, backward,
 AdamW) on synthetic tokens, and reports tokens/s and peak memory. A fresh process per
 measurement keeps the peaks apart: on CPU the peak is the process's maximum resident set size
-(also given as the increase over the resident size just before the first step), on CUDA
+(also given as the increase over the resident size once model and batch are built, before
+the first step), on CUDA
 `torch.cuda.max_memory_allocated`. Synthetic tokens cost the same as real ones: attention cost
 depends on length, not content.
 """
@@ -68,9 +69,11 @@ def _measure(spec: dict, queue: mp.Queue) -> None:
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
 
+        # Resident size with model, optimizer and batch built but no step taken yet: the
+        # increase over it is what training itself (activations, gradients, moments) costs.
+        rss_before = psutil.Process().memory_info().rss
         for _ in range(spec["warmup"]):
             step()
-        rss_before = psutil.Process().memory_info().rss
         if device.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()

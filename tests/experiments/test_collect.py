@@ -134,8 +134,39 @@ def test_write_report_fills_blocks_keeps_prose_and_draws_figures(runs_dir: Path,
     assert (out / "figures" / "table2_accuracy_vs_time.png").is_file()
 
 
+def test_fill_replaces_an_empty_block_in_place():
+    text = fill("a\n<!-- auto:k -->\n<!-- /auto:k -->\nb\n", {"k": "body"})
+    assert text == "a\n<!-- auto:k -->\nbody\n<!-- /auto:k -->\nb\n"
+
+
 def test_fill_appends_missing_blocks_once():
     once = fill("# R\n", {"a": "one"})
     assert once.count("<!-- auto:a -->") == 1 and "one" in once
     twice = fill(once, {"a": "two"})
     assert twice.count("<!-- auto:a -->") == 1 and "two" in twice and "one" not in twice
+
+
+def test_analysis_markdown_reports_blosum_and_contacts(tmp_path: Path):
+    from protein_performer.analysis.contact_benchmark import METHODS
+    from protein_performer.analysis.contacts import RANGES
+    from protein_performer.analysis.precision import TOP_K
+    from protein_performer.experiments.collect import analysis_markdown
+
+    row = {k: 0.5 for k in TOP_K} | {"random": 0.1}
+    contacts = {m: {r: row for r in RANGES} for m in METHODS}
+    metrics = {
+        "checkpoint": "x.ckpt",
+        "seconds": 3.0,
+        "blosum62_pearson_attention": 0.123,
+        "blosum62_spearman_attention": None,
+        "blosum62_pearson_embedding": -0.2,
+        "blosum62_spearman_embedding": 0.1,
+        "contacts": {"bpti": contacts},
+    }
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps(metrics))
+    text = analysis_markdown(path)
+    assert "| attention (Vig et al. 2021) | 0.123 | n/a |" in text
+    assert "| embedding cosine | -0.200 | 0.100 |" in text
+    assert text.count("| 0.500 |") >= len(METHODS) * len(RANGES)
+    assert "_no analysis yet" in analysis_markdown(tmp_path / "missing.json")

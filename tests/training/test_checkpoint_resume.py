@@ -131,3 +131,14 @@ def test_tiny_checkpoint_fixture_is_a_real_lightning_checkpoint(tiny_checkpoint)
     valid = [r for r in rows if r.get("valid/loss")]
     assert valid and 0.0 < float(valid[-1]["valid/baseline_accuracy"]) < 0.2
     assert 10.0 < float(valid[-1]["valid/baseline_perplexity"]) < 25.0
+
+
+def test_tiny_causal_checkpoint_fixture_is_causal(tiny_causal_checkpoint):
+    model = load_model(tiny_causal_checkpoint)
+    assert model.config.objective == "causal" and model.config.causal
+    tokens = FixedBatches().batches[0]["tokens"][:1]
+    changed = tokens.clone()
+    changed[0, 10] = 5 if int(tokens[0, 10]) != 5 else 6
+    with torch.no_grad():
+        a, b = model(tokens).logits_BLV, model(changed).logits_BLV
+    torch.testing.assert_close(a[:, :10], b[:, :10], atol=1e-5, rtol=0)
