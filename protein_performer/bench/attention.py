@@ -166,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rss-gb", type=float, default=12.0, help="skip if RSS would exceed")
     p.add_argument("--timeout-s", type=float, default=900.0, help="hard limit per worker")
     p.add_argument("--skip-approx", action="store_true", help="timings only")
+    p.add_argument("--also", type=Path, nargs="*", default=[],
+                   help="other timing runs (dirs with attention.csv) to report too")  # fmt: skip
     p.add_argument("--skip-timing", action="store_true", help="approximation error only")
     return p
 
@@ -193,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.skip_timing:  # report the earlier timing run in --out, if there is one
         rows, skipped, earlier = _load_timings(args.out)
         machine.update({k: v for k, v in earlier.items() if k not in ("date", "command")})
-        machine["timing_command"] = earlier.get("command")
+        # A second report-only pass must still name the run that measured the timings.
+        machine["timing_command"] = earlier.get("timing_command") or earlier.get("command")
     else:
         request = {"matmul": True, "threads": args.threads, "device": args.device}
         request["n"] = machine["matmul_n"] = 512 if args.quick else 2048
@@ -225,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.docs is not None
         else (None if args.quick else Path("docs/benchmarks.md"))
     )
-    text = report.markdown(rows, skipped, approx_rows, machine, figures, lengths)
+    extra = [_load_timings(path) for path in args.also]
+    text = report.markdown(rows, skipped, approx_rows, machine, figures, lengths, extra)
     for path in filter(None, (args.out / "benchmarks.md", docs)):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

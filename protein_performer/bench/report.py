@@ -193,7 +193,34 @@ def _header(machine: dict) -> list[str]:
     ]
 
 
-def markdown(rows, skipped, approx_rows, machine, figures, lengths) -> str:
+def _extra_run(rows, skipped, machine, lengths) -> list[str]:
+    """A second timing run (e.g. another thread count) reported beside the main one."""
+    gflops = machine.get("matmul_gflops", math.nan)
+    lines = [
+        f"## Also: `{machine.get('command')}` ({machine.get('date')})",
+        "",
+        f"{machine.get('threads')} thread(s); 1-min load average "
+        f"{machine.get('load_avg_start', math.nan):.1f} → "
+        f"{machine.get('load_avg_end', math.nan):.1f}; "
+        f"measured GEMM throughput {gflops:.0f} GFLOP/s with the same thread count.",
+        "",
+        *_speed_targets(rows, gflops),
+        "",
+    ]
+    for mode in (BI, CAUSAL):
+        lines += [f"### {mode.capitalize()}: forward+backward (ms)", ""]
+        lines += [*_table(rows, mode, "fwd_bwd_ms", lengths), ""]
+    lines += [f"### {CAUSAL.capitalize()}: peak RSS (MB)", ""]
+    lines += [*_table(rows, CAUSAL, "peak_rss_mb", lengths, "{:.0f}"), ""]
+    if skipped:
+        lines += [
+            "Skipped: " + "; ".join(f"{i} {m} L={n} ({why})" for i, m, n, why in skipped),
+            "",
+        ]
+    return lines
+
+
+def markdown(rows, skipped, approx_rows, machine, figures, lengths, extra_runs=()) -> str:
     lines = _header(machine)
     lines += [
         "## Targets (issue 3)",
@@ -234,6 +261,9 @@ def markdown(rows, skipped, approx_rows, machine, figures, lengths) -> str:
             *_approx_table(approx_rows),
             "",
         ]
+    for extra_rows, extra_skipped, extra_machine in extra_runs:
+        if extra_rows:
+            lines += _extra_run(extra_rows, extra_skipped, extra_machine, lengths)
     if figures:
         lines += ["## Figures", "", *[f"- `{p}`" for p in figures], ""]
     return "\n".join(lines)

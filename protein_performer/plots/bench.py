@@ -39,7 +39,9 @@ def plot_scaling(rows: Sequence[dict], key: str, ylabel: str, path: str | Path) 
         ax.set_title(mode)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel(ylabel)
-    axes[1].legend(loc="upper left", fontsize=7)
+    # One legend under both panels, so it never hides a curve.
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))
     return save(fig, path)
 
 
