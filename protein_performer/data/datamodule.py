@@ -15,7 +15,7 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 from torch.utils.data import DataLoader
 
-from protein_performer.constants import AMINO_ACID_IDS, VOCAB_SIZE
+from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, VOCAB_SIZE
 from protein_performer.data.batching import CausalCollator, MLMCollator, TokenBudgetBatchSampler
 from protein_performer.data.prepare import (
     PrepareConfig,
@@ -150,17 +150,21 @@ class ProteinDataModule(L.LightningDataModule):
     def test_dataloader(self) -> list[DataLoader]:
         return [self._loader(name, train=False) for name in self.test_split_names]
 
-    def unigram_counts(self) -> np.ndarray:
-        """Amino-acid token counts of the training split, float64 [VOCAB_SIZE]; specials 0.
+    def unigram_counts(self, include_eos: bool = False) -> np.ndarray:
+        """Token counts of the training split, float64 [VOCAB_SIZE], for the unigram baseline.
 
-        Counted over the whole training split at preparation time (residues only, so the
-        `<cls>`/`<eos>` framing of a mode does not enter the unigram baseline).
+        Amino acids are counted over the whole training split at preparation time. With
+        `include_eos`, one `<eos>` per training protein is added: causal labels predict the end
+        of each protein, and a baseline without it would pay a near-zero probability there.
+        Other specials stay 0.
         """
-        if self.prepared is None:
+        if self.prepared is None or self.splits is None:
             raise RuntimeError("call setup() before unigram_counts()")
         counts = np.asarray(self.prepared.meta["stats"]["train"]["token_counts"], np.float64)
         out = np.zeros(VOCAB_SIZE, dtype=np.float64)
         out[list(AMINO_ACID_IDS)] = counts[list(AMINO_ACID_IDS)]
+        if include_eos:
+            out[EOS_ID] = self.splits["train"].num_rows
         return out
 
 

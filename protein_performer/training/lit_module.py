@@ -26,21 +26,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from protein_performer.constants import EOS_ID, MASK_ID
+from protein_performer.constants import MASK_ID
 from protein_performer.model.config import PerformerConfig
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.baseline import UnigramBaseline
 from protein_performer.training.metrics import SplitMetrics, TokenMetrics, predicted
 
 STAGES: tuple[str, ...] = ("train", "valid", "test", "ood")
-
-
-def _n_train_proteins(datamodule: Any) -> int:
-    splits = getattr(datamodule, "splits", None)
-    try:
-        return int(splits["train"].num_rows)
-    except (KeyError, TypeError, AttributeError):
-        return 0
 
 
 @dataclass(frozen=True)
@@ -120,12 +112,9 @@ class ProteinLM(L.LightningModule):
         """Build the unigram baseline once from the DataModule's training counts, if it has any."""
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer else None
         if self.baseline is None and hasattr(datamodule, "unigram_counts"):
-            counts_V = np.array(datamodule.unigram_counts(), dtype=np.float64)
-            if self.config.causal and counts_V[EOS_ID] == 0:
-                # Causal labels include <eos> once per protein, but the DataModule counts
-                # residues only: count one <eos> per training protein, or the baseline would
-                # pay a smoothed near-zero probability at every protein end.
-                counts_V[EOS_ID] = _n_train_proteins(datamodule)
+            counts_V = np.array(
+                datamodule.unigram_counts(include_eos=self.config.causal), dtype=np.float64
+            )
             self.baseline = UnigramBaseline.from_counts(counts_V)
 
     def _test_stage(self, dataloader_idx: int) -> str:

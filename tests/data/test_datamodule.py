@@ -84,6 +84,9 @@ def test_eval_cap_unigram_counts_and_workers(tmp_path, small_fasta):
     assert counts.dtype == np.float64 and counts.shape == (VOCAB_SIZE,)
     assert counts[:5].sum() == 0
     assert counts.sum() == sum(dm.splits["train"]["length"])
+    with_eos = dm.unigram_counts(include_eos=True)
+    assert with_eos[EOS_ID] == len(dm.splits["train"])  # one <eos> per training protein
+    np.testing.assert_array_equal(np.delete(with_eos, EOS_ID), np.delete(counts, EOS_ID))
 
 
 def test_invalid_mode_is_rejected():

@@ -40,7 +40,7 @@ class FixedBatches(L.LightningDataModule):
     def val_dataloader(self):
         return DataLoader(self.batches[:1], batch_size=None)
 
-    def unigram_counts(self):
+    def unigram_counts(self, include_eos: bool = False):
         return torch.ones(VOCAB_SIZE)
 
 
