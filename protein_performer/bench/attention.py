@@ -32,6 +32,17 @@ from protein_performer.bench import approx, report
 from protein_performer.bench.timing import IMPLS, Config
 
 ATTENTION_COLUMNS = ("impl", "mode", "seq_len", "fwd_ms", "fwd_bwd_ms", "peak_rss_mb")
+PAIRED_COLUMNS = ("impl_a", "impl_b", "mode", "seq_len", "threads", "pairs", "a_ms", "b_ms",
+                  "ratio_b_over_a")  # fmt: skip
+# The targets' comparisons, measured interleaved (see `timing.paired_ratio`): (a, b, mode, L).
+PAIRS = (
+    ("favor-softmax", "peer-favor", "bidirectional", 8192),
+    ("favor-relu", "peer-relu", "bidirectional", 8192),
+    ("favor-softmax", "exact-sdpa", "bidirectional", 512),
+    ("favor-softmax", "exact-sdpa", "bidirectional", 1024),
+    ("favor-softmax", "exact-sdpa", "causal", 4096),
+    ("favor-softmax", "exact-sdpa", "causal", 8192),
+)
 MODES = ("bidirectional", "causal")
 FULL_LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
 QUICK_LENGTHS = (64,)
@@ -98,6 +109,22 @@ def run_timings(args: argparse.Namespace, lengths: Sequence[int], impls: Sequenc
                 # Written after every configuration, so an interrupted run keeps what it measured.
                 write_csv(args.out / "attention.csv", ATTENTION_COLUMNS, rows)
     return rows, skipped
+
+
+def run_paired(args: argparse.Namespace) -> list[dict]:
+    """Each pair of `PAIRS` in its own worker, calls interleaved; --quick uses L = 64."""
+    base = Config(impl="identity", mode="bidirectional", seq_len=64, threads=args.threads)
+    rows = []
+    for impl_a, impl_b, mode, n in PAIRS:
+        if args.quick and rows and rows[-1]["mode"] == mode:
+            continue  # one pair per mode is enough for a smoke run
+        n = 64 if args.quick else n
+        pair = [asdict(replace(base, impl=i, mode=mode, seq_len=n)) for i in (impl_a, impl_b)]
+        request = {"pairs": [pair], "n_pairs": 2 if args.quick else args.n_pairs}
+        rows += run_worker(request, max_rss_gb=args.max_rss_gb, timeout_s=args.timeout_s)
+        print(f"  paired {impl_b}/{impl_a} {mode} L={n}: {rows[-1]['ratio_b_over_a']:.2f}",
+              file=sys.stderr, flush=True)  # fmt: skip
+    return rows
 
 
 def _measure(configs: list[Config], args, skipped: list) -> list[dict]:
@@ -169,6 +196,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--also", type=Path, nargs="*", default=[],
                    help="other timing runs (dirs with attention.csv) to report too")  # fmt: skip
     p.add_argument("--skip-timing", action="store_true", help="approximation error only")
+    p.add_argument("--paired", action="store_true",
+                   help="also time the targets' pairs interleaved, one process each")  # fmt: skip
+    p.add_argument("--n-pairs", type=int, default=7, help="interleaved pairs per comparison")
     return p
 
 
@@ -228,8 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.docs is not None
         else (None if args.quick else Path("docs/benchmarks.md"))
     )
+    paired = []
+    if args.paired:
+        paired = run_paired(args)
+        write_csv(args.out / "paired.csv", PAIRED_COLUMNS, paired)
+    elif (args.out / "paired.csv").exists() and args.skip_timing:
+        paired = _read_csv(args.out / "paired.csv")
     extra = [_load_timings(path) for path in args.also]
-    text = report.markdown(rows, skipped, approx_rows, machine, figures, lengths, extra)
+    text = report.markdown(rows, skipped, approx_rows, machine, figures, lengths, extra, paired)
     for path in filter(None, (args.out / "benchmarks.md", docs)):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

@@ -220,7 +220,39 @@ def _extra_run(rows, skipped, machine, lengths) -> list[str]:
     return lines
 
 
-def markdown(rows, skipped, approx_rows, machine, figures, lengths, extra_runs=()) -> str:
+def _paired(paired: Sequence[dict], gflops: float) -> list[str]:
+    lines = [
+        "## Interleaved ratios (the targets' comparisons, robust to load drift)",
+        "",
+        "Each row: one process, forward+backward calls of a and b alternated; medians of the "
+        "per-pair time ratios b/a (> 1 means a is faster).",
+        "",
+        "| a | b | mode | L | threads | pairs | a (ms) | b (ms) | b/a |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in paired:
+        lines.append(
+            f"| {r['impl_a']} | {r['impl_b']} | {r['mode']} | {r['seq_len']} | {r['threads']} | "
+            f"{r['pairs']} | {float(r['a_ms']):.1f} | {float(r['b_ms']):.1f} | "
+            f"**{float(r['ratio_b_over_a']):.2f}** |"
+        )
+    for r in paired:
+        if (r["impl_a"], r["impl_b"], r["mode"]) == ("favor-softmax", "peer-favor", BI):
+            n = int(r["seq_len"])
+            flops = FAVOR_FWD_BWD_FLOPS_PER_LMD * 8 * n * 256 * 64
+            achieved = flops / (float(r["a_ms"]) / 1e3) / 1e9
+            lines += [
+                "",
+                f"FAVOR+ at L={n} in the interleaved run: {achieved:.1f} GFLOP/s = "
+                f"**{100 * achieved / gflops:.0f} %** of the measured {gflops:.0f} GFLOP/s "
+                f"(target ≥ 30 %: {_verdict(achieved / gflops >= 0.3)}).",
+            ]
+    return [*lines, ""]
+
+
+def markdown(
+    rows, skipped, approx_rows, machine, figures, lengths, extra_runs=(), paired=()
+) -> str:
     lines = _header(machine)
     lines += [
         "## Targets (issue 3)",
@@ -228,6 +260,8 @@ def markdown(rows, skipped, approx_rows, machine, figures, lengths, extra_runs=(
         *targets(rows, approx_rows, machine.get("matmul_gflops", math.nan)),
         "",
     ]
+    if paired:
+        lines += _paired(paired, machine.get("matmul_gflops", math.nan))
     for mode in (BI, CAUSAL):
         if not any(r["mode"] == mode for r in rows):
             continue

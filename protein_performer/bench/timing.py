@@ -125,6 +125,45 @@ def run_config(cfg: Config) -> dict:
     }
 
 
+def paired_ratio(cfg_a: Config, cfg_b: Config, pairs: int) -> dict:
+    """Interleaved forward+backward calls of two implementations in one process.
+
+    On a shared CPU the load drifts on a scale of seconds; alternating a, b, a, b, … and taking
+    the median of the per-pair time ratios b/a cancels that drift, where two separate runs
+    minutes apart cannot. (Peak RSS is not isolated here; the main table has it.)
+    """
+    torch.set_num_threads(cfg_a.threads)
+    torch.manual_seed(0)
+    shape = (cfg_a.batch, cfg_a.heads, cfg_a.seq_len, cfg_a.head_dim)
+    leaves = [torch.randn(shape).requires_grad_() for _ in range(3)]
+    grad_out = torch.randn(shape)
+    calls = []
+    for cfg in (cfg_a, cfg_b):
+        op = build_op(cfg)
+
+        def call(op=op) -> float:
+            start = time.perf_counter()
+            op(*leaves).backward(grad_out)
+            for t in leaves:
+                t.grad = None
+            return (time.perf_counter() - start) * 1e3
+
+        call()  # warm-up
+        calls.append(call)
+    times = [(calls[0](), calls[1]()) for _ in range(pairs)]
+    return {
+        "impl_a": cfg_a.impl,
+        "impl_b": cfg_b.impl,
+        "mode": cfg_a.mode,
+        "seq_len": cfg_a.seq_len,
+        "threads": cfg_a.threads,
+        "pairs": pairs,
+        "a_ms": statistics.median(a for a, _ in times),
+        "b_ms": statistics.median(b for _, b in times),
+        "ratio_b_over_a": statistics.median(b / a for a, b in times),
+    }
+
+
 def matmul_gflops(threads: int, n: int = 2048, reps: int = 7, device: str = "cpu") -> float:
     """Sustained fp32 GEMM throughput of this machine (n×n @ n×n, median of `reps`)."""
     torch.set_num_threads(threads)
@@ -142,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps({"gflops": gflops}))
         return 0
-    for item in request["configs"]:
+    for a, b in request.get("pairs", []):
+        print(json.dumps(paired_ratio(Config(**a), Config(**b), request["n_pairs"])), flush=True)
+    for item in request.get("configs", []):
         cfg = Config(**item)
         try:
             result = run_config(cfg)

@@ -138,11 +138,36 @@ def ordering_checks(runs: Mapping[str, RunRecord]) -> list[tuple[str, str, str, 
     return checks
 
 
+def spread(runs: Mapping[str, RunRecord], setting: str) -> tuple[float, float] | None:
+    """(best − worst accuracy, its standard error) in a setting, as fractions. The error treats
+    the two measurements as independent, which is conservative: every run of a setting is
+    scored on the same positions."""
+    objective, split_label = setting.split(", ")
+    values = []
+    for (obj, _), name in TABLE2_RUNS.items():
+        split = runs[name].split(SPLIT_OF[split_label]) if name in runs else None
+        if obj == objective and split:
+            values.append((split["accuracy"], standard_error(split["accuracy"], split["tokens"])))
+    if len(values) < 2:
+        return None
+    (hi, se_hi), (lo, se_lo) = max(values), min(values)
+    return hi - lo, math.hypot(se_hi, se_lo)
+
+
 def ordering_markdown(runs: Mapping[str, RunRecord]) -> str:
-    lines = ["| setting | paper's order (accuracy) | our order | agrees |", "|---|---|---|---|"]
+    lines = [
+        "| setting | paper's order (accuracy) | our order | agrees | our best − worst |",
+        "|---|---|---|---|---|",
+    ]
     for setting, paper, ours, agrees in ordering_checks(runs):
         verdict = "—" if agrees is None else ("yes" if agrees else "**no**")
-        lines.append(f"| {setting} | {paper} | {ours} | {verdict} |")
+        gap = spread(runs, setting)
+        gap_text = (
+            "—"
+            if gap is None
+            else (f"{100 * gap[0]:.2f} pts = {gap[0] / gap[1]:.1f} σ" if gap[1] else "—")
+        )
+        lines.append(f"| {setting} | {paper} | {ours} | {verdict} | {gap_text} |")
     return "\n".join(lines)
 
 

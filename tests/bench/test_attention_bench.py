@@ -18,7 +18,7 @@ def _rows(path):
 
 def test_quick_bench_writes_every_output(tmp_path):
     docs = tmp_path / "docs" / "benchmarks.md"
-    assert main(["--quick", "--out", str(tmp_path / "out"), "--docs", str(docs)]) == 0
+    assert main(["--quick", "--paired", "--out", str(tmp_path / "out"), "--docs", str(docs)]) == 0
     out = tmp_path / "out"
     rows = _rows(out / "attention.csv")
     assert tuple(rows[0]) == ATTENTION_COLUMNS
@@ -42,6 +42,12 @@ def test_quick_bench_writes_every_output(tmp_path):
     assert machine["matmul_gflops"] > 0
     for png in ("attention_time.png", "attention_memory.png", "approx_error.png"):
         assert (out / png).stat().st_size > 1000
+    paired = _rows(out / "paired.csv")
+    assert {(r["impl_a"], r["mode"]) for r in paired} == {
+        ("favor-softmax", "bidirectional"),
+        ("favor-softmax", "causal"),
+    }
+    assert all(float(r["ratio_b_over_a"]) > 0 for r in paired)
     text = docs.read_text()
     assert "bench attention --quick" in text and "| L |" in text and "GFLOP/s" in text
 

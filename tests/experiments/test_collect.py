@@ -12,7 +12,12 @@ import yaml
 from protein_performer.experiments import plan
 from protein_performer.experiments.collect import fill, write_report
 from protein_performer.experiments.records import interpolate, load_run
-from protein_performer.experiments.tables import ordering_checks, standard_error, table2_markdown
+from protein_performer.experiments.tables import (
+    ordering_checks,
+    spread,
+    standard_error,
+    table2_markdown,
+)
 
 HEADER = "epoch,step,train/loss,valid/accuracy,valid/perplexity\n"
 # name -> (attention, objective, test accuracy, ood accuracy)
@@ -109,6 +114,9 @@ def test_table_and_ordering_compare_with_the_paper(runs_dir: Path, monkeypatch):
         in table
     )
     assert "| unigram baseline, test (bidirectional positions) | — | 8.00" in table
+    gap, se = spread(runs, "bidirectional, test")
+    assert gap == pytest.approx(0.15)
+    assert se == pytest.approx((standard_error(0.25, 10_000) ** 2 + 0.003**2) ** 0.5)
     checks = {setting: agrees for setting, _, _, agrees in ordering_checks(runs)}
     # Ours: ReLU 25 > exact 20 > softmax 10, as in the paper; OOD exact 15 > ReLU 14 agrees;
     # causal exact 12 > ReLU 11 disagrees with the paper's ReLU > Transformer.

@@ -18,6 +18,10 @@ from protein_performer.model.kernels.exact_attention import (
     exact_attention,
     identity_attention,
 )
+from protein_performer.model.kernels.favor_plus_plus import (
+    favor_plus_plus_features,
+    oprf_coefficient,
+)
 from protein_performer.model.kernels.feature_maps import (
     RELU_EPSILON,
     key_shift,
@@ -40,10 +44,12 @@ __all__ = [
     "draw_projection",
     "exact_attention",
     "favor_attention_matrix",
+    "favor_plus_plus_features",
     "iid_gaussian_matrix",
     "identity_attention",
     "key_shift",
     "linear_attention",
+    "oprf_coefficient",
     "orthogonal_gaussian_matrix",
     "relu_features",
     "softmax_attention_matrix",
