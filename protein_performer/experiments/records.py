@@ -108,6 +108,9 @@ def validation_curve(
     evaluation of `--init-from`) counts as 0 steps."""
     train_steps = [int(float(r["step"])) for r in rows if r.get("train/loss")]
     first_train = min(train_steps) if train_steps else math.inf
+    # The final evaluation re-validates the best checkpoint at the step of the test rows; it
+    # is in metrics.json, not a point of the curve.
+    final_steps = {int(float(r["step"])) for r in rows if r.get("test/accuracy")}
     seen_before_train = True
     points = []
     for row in rows:
@@ -116,6 +119,8 @@ def validation_curve(
         if not row.get("valid/accuracy"):
             continue
         step = int(float(row["step"]))
+        if step in final_steps and not seen_before_train:
+            continue
         steps = 0 if seen_before_train and step <= first_train else step + 1
         seconds = 0.0 if steps == 0 else interpolate(timeline, step, origin)
         points.append(
