@@ -11,7 +11,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 CONFIG ?= configs/default.yaml
 CHECKPOINT ?=
 BENCH_ARGS ?=
-BUDGET ?= 2500000
+BUDGET ?= 25000000
 EXPERIMENTS_ARGS ?=
 
 # No network calls by default: W&B logs offline, Hugging Face never reaches the hub.
@@ -66,7 +66,7 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 notebooks: $(STAMP) ## Execute the notebooks (against the newest checkpoint)
 	$(PY) -m pytest -q --nbmake notebooks
 
-experiments: data ## Issue-6 runs + docs/RESULTS.md (BUDGET=tokens per Table-2 model, e.g. 5000000)
+experiments: data ## Issue-6 runs + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
 	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)
 
 clean: ## Remove caches and run outputs (keeps .venv and data/)

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget-tokens",
         type=int,
-        default=5_000_000,
+        default=25_000_000,
         help="training tokens per Table-2 model (sets --trainer.max_steps)",
     )
     parser.add_argument("--groups", nargs="+", default=list(plan.GROUPS), choices=plan.GROUPS)

@@ -9,14 +9,7 @@ import torch
 
 from protein_performer.model.attention import SelfAttention
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """These tensors are tiny: extra threads only add barrier waits on a shared CPU (~100×)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 KINDS = ["favor-softmax", "favor-relu", "exact"]

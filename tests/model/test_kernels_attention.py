@@ -10,13 +10,7 @@ from protein_performer.model import kernels as K
 F64 = torch.float64
 
 
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """These tensors are tiny: extra threads only add barrier waits on a shared CPU (~100×)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _features(seed: int, b: int, h: int, length: int, d: int, m: int, scale: float = 0.5):

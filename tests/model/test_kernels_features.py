@@ -13,14 +13,7 @@ from protein_performer.model.kernels.favor_plus_plus import (
     oprf_coefficient,
 )
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """These tensors are tiny: extra threads only add barrier waits on a shared CPU (~100×)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _gen(seed: int) -> torch.Generator:

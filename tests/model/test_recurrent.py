@@ -24,13 +24,7 @@ from protein_performer.model.recurrent import (
 CAUSAL_KINDS = ("favor-relu", "favor-softmax", "exact")
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    # Hundreds of tiny ops per decoded token: on a shared CPU, intra-op threads only contend.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _tiny_model(kind: str, seed: int = 0) -> ProteinPerformer:
