@@ -119,7 +119,12 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
             f"kept fresh {len(report.buffers_kept)}"
         )
     trainer = build_trainer(
-        trainer_cfg, run_dir, name=cfg.name, wandb=cfg.wandb, wandb_project=cfg.wandb_project
+        trainer_cfg,
+        run_dir,
+        name=cfg.name,
+        wandb=cfg.wandb,
+        wandb_project=cfg.wandb_project,
+        shards_batches=getattr(datamodule, "tokens_per_batch", None) is not None,
     )
     if cfg.find_batch_size:
         from lightning.pytorch.tuner import Tuner

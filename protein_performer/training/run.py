@@ -134,8 +134,13 @@ def build_trainer(
     wandb: bool = False,
     wandb_project: str = "protein-performer",
     extra_callbacks: list[Callback] | None = None,
+    shards_batches: bool = False,
 ) -> L.Trainer:
-    """A Trainer wired with our callbacks and loggers, writing under `run_dir`."""
+    """A Trainer wired with our callbacks and loggers, writing under `run_dir`.
+
+    `shards_batches`: the DataModule's batch sampler already gives each DDP rank its own batches
+    (`TokenBudgetBatchSampler`), so Lightning must not wrap it in a DistributedSampler.
+    """
     return L.Trainer(
         max_steps=cfg.max_steps,
         max_time=cfg.max_time,
@@ -159,6 +164,7 @@ def build_trainer(
         default_root_dir=run_dir,
         enable_progress_bar=cfg.enable_progress_bar,
         enable_model_summary=cfg.enable_progress_bar,
+        use_distributed_sampler=not shards_batches,
     )
 
 

@@ -79,14 +79,20 @@ def test_init_from_an_exact_checkpoint_evaluates_then_fine_tunes(
 
 
 @pytest.mark.slow
-def test_two_process_cpu_ddp_smoke(tiny_fasta, tiny_cache_dir, tmp_path):
+@pytest.mark.parametrize(
+    "batching",
+    [[], ["--data.tokens_per_batch=512"]],
+    ids=["fixed-batch", "token-budget-sampler"],
+)
+def test_two_process_cpu_ddp_smoke(batching, tiny_fasta, tiny_cache_dir, tmp_path):
+    # The token-budget sampler shards batches per rank itself; Lightning must not re-wrap it.
     argv = [
         sys.executable, "-m", "protein_performer.cli", "train",
         "--config", str(ROOT / "configs" / "tiny.yaml"), "--name=ddp",
         "--trainer.strategy=ddp", "--trainer.devices=2", "--trainer.accelerator=cpu",
         "--trainer.max_steps=4", "--trainer.val_check_interval=4",
         "--trainer.checkpoint_every_n_steps=4", "--data.max_len=64",
-    ] + data_args(tiny_fasta, tiny_cache_dir, tmp_path)  # fmt: skip
+    ] + batching + data_args(tiny_fasta, tiny_cache_dir, tmp_path)  # fmt: skip
     env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
