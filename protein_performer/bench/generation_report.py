@@ -19,12 +19,12 @@ from pathlib import Path
 import torch
 
 from protein_performer.bench.generation import METHODS, Measurement
+from protein_performer.plots.bench import plot_generation
 
 BEGIN, END = "<!-- bench-generation:begin -->", "<!-- bench-generation:end -->"
 # Ratios and the figure use the per-step CPU time over the tail window: single-threaded workers
 # on a shared machine wait for a core at random, which wall time counts and CPU time does not.
 METRIC = "tail_cpu_ms_per_token"
-MB_FLOOR = 0.01
 
 
 def write_csv(rows: Sequence[Measurement], path: Path) -> Path:
@@ -38,36 +38,6 @@ def write_csv(rows: Sequence[Measurement], path: Path) -> Path:
 
 def _ok(rows: Sequence[Measurement], method: str) -> dict[int, Measurement]:
     return {r.length: r for r in rows if r.method == method and r.status == "ok"}
-
-
-def plot(rows: Sequence[Measurement], path: Path) -> Path:
-    """Two panels: ms per token (tail window) and decoder state / peak RSS growth vs length."""
-    from protein_performer.plots.style import PALETTE, figure, save
-
-    fig, (ax_time, ax_mem) = figure(10.0, 3.8, ncols=2)
-    for colour, method in zip(PALETTE, METHODS, strict=False):
-        ok = sorted(_ok(rows, method).values(), key=lambda r: r.length)
-        if not ok:
-            continue
-        lengths = [r.length for r in ok]
-        ax_time.plot(lengths, [getattr(r, METRIC) for r in ok], "o-", color=colour, label=method)
-        ax_time.plot(lengths, [r.tail_ms_per_token for r in ok], ":", color=colour, alpha=0.6)
-        # Log axes need positive values; an RSS growth below the floor is drawn at the floor.
-        rss = [max(r.peak_rss_delta_mb, MB_FLOOR) for r in ok]
-        ax_mem.plot(lengths, rss, "o-", color=colour, label=f"{method}: peak RSS growth")
-        if method != "naive-recompute":
-            state = [r.state_mb for r in ok]
-            ax_mem.plot(lengths, state, "s--", color=colour, label=f"{method}: decoder state")
-    for ax in (ax_time, ax_mem):
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("generated length L (tokens)")
-        ax.legend(fontsize=7, loc="upper left")
-    ax_time.set_ylabel("ms per token at length ~L (CPU; dotted: wall)")
-    ax_time.set_title("Time per generated token")
-    ax_mem.set_ylabel("MB")
-    ax_mem.set_title("Decoder state and peak RSS growth")
-    return save(fig, path)
 
 
 def _ms(row: Measurement | None) -> str:
@@ -199,7 +169,10 @@ def write_outputs(
 ) -> list[Path]:
     if not rows or all(math.isnan(r.ms_per_token) for r in rows):
         raise ValueError("no measurement succeeded; nothing to write")
-    paths = [write_csv(rows, out_dir / "generation.csv"), plot(rows, out_dir / "generation.png")]
+    paths = [
+        write_csv(rows, out_dir / "generation.csv"),
+        plot_generation(rows, METHODS, METRIC, out_dir / "generation.png"),
+    ]
     if doc is not None:
         section = markdown_section(rows, command=command, wall_s=wall_s, load_average=load_average)
         paths.append(update_doc(doc, section))

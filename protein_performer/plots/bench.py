@@ -1,7 +1,8 @@
-"""Figures of the attention benchmark: time and memory against L (log-log, like Choromanski
-et al. 2021 Fig. 3) and approximation error against m.
+"""Figures of the benchmarks: attention time and memory against L (log-log, like Choromanski
+et al. 2021 Fig. 3), approximation error against m, and generation cost per token against L.
 
-Inputs are the row dicts of `reports/bench/attention.csv` and `approx.csv`.
+Inputs are the row dicts of `reports/bench/attention.csv` and `approx.csv`, and the generation
+benchmark's measurements (`bench.generation.Measurement`, read by attribute).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 from protein_performer.plots.style import PALETTE, figure, save
 
 MODES = ("bidirectional", "causal")
+# Log axes need positive values; a peak-RSS growth below this many MB is drawn at it.
+MB_FLOOR = 0.01
 
 
 def _series(rows: Sequence[dict], mode: str, key: str) -> dict[str, tuple[list, list]]:
@@ -68,4 +71,33 @@ def plot_approx(rows: Sequence[dict], path: str | Path) -> Path:
         ax.set_title(f"logit std {std:g}")
     axes[0][0].set_ylabel("relative error vs exact")
     axes[0][-1].legend(fontsize=7)
+    return save(fig, path)
+
+
+def plot_generation(rows: Sequence, methods: Sequence[str], metric: str, path: str | Path) -> Path:
+    """Two panels against generated length: ms per token (`metric`, solid; wall time dotted)
+    and decoder state / peak-RSS growth, one colour per decoding method."""
+    fig, (ax_time, ax_mem) = figure(10.0, 3.8, ncols=2)
+    for colour, method in zip(PALETTE, methods, strict=False):
+        ok = sorted((r for r in rows if r.method == method and r.status == "ok"),
+                    key=lambda r: r.length)  # fmt: skip
+        if not ok:
+            continue
+        lengths = [r.length for r in ok]
+        ax_time.plot(lengths, [getattr(r, metric) for r in ok], "o-", color=colour, label=method)
+        ax_time.plot(lengths, [r.tail_ms_per_token for r in ok], ":", color=colour, alpha=0.6)
+        rss = [max(r.peak_rss_delta_mb, MB_FLOOR) for r in ok]
+        ax_mem.plot(lengths, rss, "o-", color=colour, label=f"{method}: peak RSS growth")
+        if method != "naive-recompute":
+            state = [r.state_mb for r in ok]
+            ax_mem.plot(lengths, state, "s--", color=colour, label=f"{method}: decoder state")
+    for ax in (ax_time, ax_mem):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("generated length L (tokens)")
+        ax.legend(fontsize=7, loc="upper left")
+    ax_time.set_ylabel("ms per token at length ~L (CPU; dotted: wall)")
+    ax_time.set_title("Time per generated token")
+    ax_mem.set_ylabel("MB")
+    ax_mem.set_title("Decoder state and peak RSS growth")
     return save(fig, path)
