@@ -69,5 +69,6 @@ notebooks: $(STAMP) ## Execute the notebooks (against the newest checkpoint)
 experiments: data ## Issue-6 runs + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
 	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)
 
-clean: ## Remove caches and run outputs (keeps .venv and data/)
-	rm -rf cache runs reports lightning_logs wandb .pytest_cache .ruff_cache
+clean: ## Remove caches and run outputs (keeps .venv, data/ and the committed reports/bench/)
+	rm -rf cache runs lightning_logs wandb .pytest_cache .ruff_cache
+	find reports -mindepth 1 -maxdepth 1 ! -name bench -exec rm -rf {} +
