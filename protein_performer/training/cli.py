@@ -132,7 +132,11 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
         if getattr(datamodule, "tokens_per_batch", None) is not None:
             parser.error("--find-batch-size scales data.batch_size; unset data.tokens_per_batch")
 
-        size = Tuner(trainer).scale_batch_size(module, datamodule=datamodule, mode="power")
+        # At most 2^8 times the configured batch: on a CPU nothing raises OOM, so an unbounded
+        # doubling would only stop at the dataset size, long after memory ran out.
+        size = Tuner(trainer).scale_batch_size(
+            module, datamodule=datamodule, mode="power", max_trials=8
+        )
         print(f"batch-size finder: using batch_size={size}")
     ckpt_path = cfg.ckpt_path
     last = run_dir / "checkpoints" / "last.ckpt"

@@ -78,6 +78,24 @@ def test_init_from_an_exact_checkpoint_evaluates_then_fine_tunes(
     assert {"valid", "test", "ood"} <= set(metrics["splits"])
 
 
+def test_batch_size_finder_scales_the_batch_then_trains(
+    tiny_fasta, tiny_cache_dir, tmp_path, capsys
+):
+    argv = [
+        "--config", str(ROOT / "configs" / "tiny.yaml"), "--find-batch-size=true",
+        "--data.batch_size=2", "--data.max_len=32", "--trainer.max_steps=2",
+        "--trainer.val_check_interval=2", "--name=finder",
+    ]  # fmt: skip
+    assert main(argv + data_args(tiny_fasta, tiny_cache_dir, tmp_path)) == 0
+    out = capsys.readouterr().out
+    found = int(out.split("batch-size finder: using batch_size=")[1].split()[0])
+    # Power mode doubles from 2 while a step fits; on CPU nothing fails, so it stops at the
+    # trial cap (2 * 2^8) or at the training split's size, whichever comes first.
+    assert 2 < found <= 512
+    metrics = json.loads((tmp_path / "finder" / "metrics.json").read_text())
+    assert metrics["global_step"] == 2
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "batching",
