@@ -92,6 +92,8 @@ def run_one(experiment: plan.Experiment, cmd: list[str], runs_dir: Path) -> dict
     run_dir = runs_dir / experiment.name
     runs_dir.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
+    # The code that runs is the code at the start; HEAD may move while a long run trains.
+    commit = git_commit()
     t0 = time.time()
     stop = threading.Event()
 
@@ -115,7 +117,7 @@ def run_one(experiment: plan.Experiment, cmd: list[str], runs_dir: Path) -> dict
         "name": experiment.name,
         "group": experiment.group,
         "command": shlex.join(cmd),
-        "commit": git_commit(),
+        "commit": commit,
         "start_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "wall_s": round(time.time() - t0, 1),
