@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import math
 import platform
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -19,9 +18,11 @@ from pathlib import Path
 import torch
 
 from protein_performer.bench.generation import METHODS, Measurement
+from protein_performer.markdown_blocks import update_file
 from protein_performer.plots.bench import plot_generation
 
-BEGIN, END = "<!-- bench-generation:begin -->", "<!-- bench-generation:end -->"
+BLOCK = "bench-generation"
+HEADING = {BLOCK: "Benchmark: time per generated token"}
 # Ratios and the figure use the per-step CPU time over the tail window: single-threaded workers
 # on a shared machine wait for a core at random, which wall time counts and CPU time does not.
 METRIC = "tail_cpu_ms_per_token"
@@ -118,7 +119,6 @@ def markdown_section(
     runs = max(r.runs for r in rows)
     date = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     lines = [
-        BEGIN,
         f"Measured {date} on {cpu_name()}, "
         f"torch {torch.__version__}, {first.threads} thread(s), batch {first.batch}, "
         f"model `{first.preset}` (Performer: `{rows[0].attention}`; baseline: `exact`), "
@@ -138,24 +138,8 @@ def markdown_section(
         *summary_lines(rows),
         "",
         "![generation benchmark](../reports/bench/generation.png)",
-        END,
     ]
     return "\n".join(lines)
-
-
-def update_doc(doc: Path, section: str) -> Path:
-    """Replace the text between the markers in `doc` (appending it if they are missing)."""
-    text = doc.read_text() if doc.exists() else "# Generation\n"
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = (
-            text.rstrip("\n") + "\n\n## Benchmark: time per generated token\n\n" + section + "\n"
-        )
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text)
-    return doc
 
 
 def write_outputs(
@@ -175,5 +159,5 @@ def write_outputs(
     ]
     if doc is not None:
         section = markdown_section(rows, command=command, wall_s=wall_s, load_average=load_average)
-        paths.append(update_doc(doc, section))
+        paths.append(update_file(doc, {BLOCK: section}, title="Generation", headings=HEADING))
     return paths

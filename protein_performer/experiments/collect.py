@@ -10,7 +10,6 @@ A missing file is created with every block, so a fresh checkout can regenerate i
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from protein_performer.experiments.tables import (
     runs_markdown,
     table2_markdown,
 )
+from protein_performer.markdown_blocks import update_file
 from protein_performer.plots.experiments import Curve, Panel, plot_panels
 
 FIGURES = "figures"
@@ -169,27 +169,10 @@ def blocks(runs: Mapping[str, RunRecord], out: Path) -> dict[str, str]:
     }
 
 
-def fill(text: str, generated: Mapping[str, str]) -> str:
-    """Replace every `<!-- auto:KEY -->…<!-- /auto:KEY -->` block; append missing ones."""
-    for key, body in generated.items():
-        pattern = re.compile(
-            rf"(<!-- auto:{key} -->\n)(?:.*?\n)?(<!-- /auto:{key} -->)", re.DOTALL
-        )
-        block = f"<!-- auto:{key} -->\n{body}\n<!-- /auto:{key} -->"
-        if pattern.search(text):
-            text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
-        else:
-            text = text.rstrip("\n") + f"\n\n## {key}\n\n{block}\n"
-    return text
-
-
 def write_report(runs_dir: Path, out: Path, cache_dir: Path | None = None) -> Path:
     runs = load_runs(runs_dir, cache_dir)
     path = out / "RESULTS.md"
-    out.mkdir(parents=True, exist_ok=True)
-    text = path.read_text() if path.is_file() else "# Results\n"
-    path.write_text(fill(text, blocks(runs, out)))
-    return path
+    return update_file(path, blocks(runs, out), title="Results")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             record = run_one(experiment, cmd, args.runs_dir)
             print(f"  -> rc={record['returncode']} in {record['wall_s']:.0f} s", flush=True)
             failed += record["returncode"] != 0
-    if "shipped" in args.groups and not args.dry_run and not failed:
+    if "shipped" in args.groups and not (args.dry_run or args.collect_only or failed):
         failed += ship_and_analyze(args.runs_dir / plan.SHIPPED[0].name)
     if not args.dry_run:
         from protein_performer.experiments.collect import write_report

@@ -77,7 +77,8 @@ Written by `python -m protein_performer.experiments.ship {run_dir}`.
 `{model["objective"]}` (BERT-style 15 % masking), position table {model["max_len"]}; \
 {n_params / 1e6:.2f} M parameters.
 - **Data**: `{data["fasta"]}` (the UniProt sample shipped in `data/`), prepared by
-  `protein-performer prepare`: duplicate sequences removed, splits by a salted hash into
+  `protein-performer prepare`: duplicate sequences kept once, splits by a stable BLAKE2b hash of
+  the accession into
   train / valid (5 %) / test (5 %), and an out-of-distribution split holding every protein of
   the taxa `{data.get("ood_taxa", "5851,1140")}` (OX). Training crops proteins to \
 {data["max_len"]} tokens (random window), batch {data["batch_size"]}.

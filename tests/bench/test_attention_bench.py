@@ -7,8 +7,9 @@ import json
 import math
 
 from protein_performer.bench import cli, report
-from protein_performer.bench.attention import ATTENTION_COLUMNS, main
+from protein_performer.bench.attention import ATTENTION_COLUMNS, BLOCK, main
 from protein_performer.bench.timing import IMPLS
+from protein_performer.markdown_blocks import begin
 
 
 def _rows(path):
@@ -50,6 +51,12 @@ def test_quick_bench_writes_every_output(tmp_path):
     assert all(float(r["ratio_b_over_a"]) > 0 for r in paired)
     text = docs.read_text()
     assert "bench attention --quick" in text and "| L |" in text and "GFLOP/s" in text
+    # A report-only rerun rewrites the generated block and keeps the hand-written prose.
+    docs.write_text(text.replace("# Attention benchmark\n", "# Attention benchmark\n\nprose\n", 1))
+    argv = ["--quick", "--skip-timing", "--skip-approx", "--out", str(out), "--docs", str(docs)]
+    assert main(argv) == 0
+    again = docs.read_text()
+    assert "\nprose\n" in again and again.count(begin(BLOCK)) == 1 and "| L |" in again
 
 
 def test_targets_are_computed_from_rows():

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from protein_performer.bench import generation as bench
-from protein_performer.bench.generation_report import BEGIN, END, update_doc
+from protein_performer.bench.generation_report import BLOCK
+from protein_performer.markdown_blocks import begin, end, update_file
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +34,12 @@ def test_quick_benchmark_writes_csv_png_and_doc(tmp_path) -> None:
         assert 0 < float(row["ms_per_token"]) < 10_000 and float(row["peak_rss_mb"]) > 10
     assert (tmp_path / "bench" / "generation.png").stat().st_size > 1000
     text = doc.read_text()
-    assert "hand-written intro" in text and BEGIN in text and END in text
+    assert "hand-written intro" in text and begin(BLOCK) in text and end(BLOCK) in text
     assert "| 8 |" in text and "bench generation --quick" in text
     # Re-running replaces the section instead of appending a second one.
-    update_doc(doc, f"{BEGIN}\nnew\n{END}")
-    assert doc.read_text().count(BEGIN) == 1 and "\nnew\n" in doc.read_text()
+    update_file(doc, {BLOCK: "new"}, title="Generation")
+    assert doc.read_text().count(begin(BLOCK)) == 1 and "\nnew\n" in doc.read_text()
+    assert "hand-written intro" in doc.read_text()
 
 
 def test_favor_state_is_constant_and_kv_cache_grows() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from protein_performer.experiments import plan
-from protein_performer.experiments.collect import fill, write_report
+from protein_performer.experiments.collect import write_report
 from protein_performer.experiments.records import interpolate, load_run
 from protein_performer.experiments.tables import (
     ordering_checks,
@@ -18,6 +18,7 @@ from protein_performer.experiments.tables import (
     standard_error,
     table2_markdown,
 )
+from protein_performer.markdown_blocks import fill
 
 HEADER = "epoch,step,train/loss,valid/accuracy,valid/perplexity\n"
 # name -> (attention, objective, test accuracy, ood accuracy)
