@@ -9,6 +9,7 @@ Order: an explicit path; else the newest run of `make train` (`runs/<name>/check
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 SHIPPED = Path("checkpoints") / "protein_performer_default.ckpt"
@@ -53,3 +54,13 @@ def resolve_checkpoint(
     if (root / SHIPPED).is_file():
         return root / SHIPPED
     raise NoCheckpointError(HOW_TO_GET_ONE)
+
+
+def checkpoint_or_report(path: str | Path | None, prog: str) -> Path | None:
+    """`resolve_checkpoint` for a CLI: on failure, print `prog: <how to get one>` to stderr and
+    return None (the caller exits with status 2)."""
+    try:
+        return resolve_checkpoint(path)
+    except NoCheckpointError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return None

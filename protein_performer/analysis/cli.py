@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from protein_performer.analysis.checkpoint_choice import NoCheckpointError, resolve_checkpoint
+from protein_performer.analysis.checkpoint_choice import checkpoint_or_report
 
 
 def run_name(checkpoint: Path) -> str:
@@ -72,10 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.n_sequences < 1:
         print("protein-performer analyze: --n-sequences must be >= 1", file=sys.stderr)
         return 2
-    try:
-        checkpoint = resolve_checkpoint(args.checkpoint)
-    except NoCheckpointError as error:
-        print(f"protein-performer analyze: {error}", file=sys.stderr)
+    checkpoint = checkpoint_or_report(args.checkpoint, "protein-performer analyze")
+    if checkpoint is None:
         return 2
     # Heavy imports only once there is something to analyse.
     import torch

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from protein_performer.analysis.checkpoint_choice import NoCheckpointError, resolve_checkpoint
+from protein_performer.analysis.checkpoint_choice import checkpoint_or_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,10 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        checkpoint = resolve_checkpoint(args.checkpoint)
-    except NoCheckpointError as error:
-        print(f"protein-performer embed: {error}", file=sys.stderr)
+    checkpoint = checkpoint_or_report(args.checkpoint, "protein-performer embed")
+    if checkpoint is None:
         return 2
     from protein_performer.analysis.embeddings import embed_sequences
     from protein_performer.data.fasta import iter_fasta

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from protein_performer.analysis.checkpoint_choice import NoCheckpointError, resolve_checkpoint
+from protein_performer.analysis.checkpoint_choice import checkpoint_or_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,10 +71,8 @@ def score_variants(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        checkpoint = resolve_checkpoint(args.checkpoint)
-    except NoCheckpointError as error:
-        print(f"protein-performer mutations: {error}", file=sys.stderr)
+    checkpoint = checkpoint_or_report(args.checkpoint, "protein-performer mutations")
+    if checkpoint is None:
         return 2
     from protein_performer.constants import STANDARD_AMINO_ACIDS
     from protein_performer.data.fasta import iter_fasta

@@ -118,7 +118,10 @@ def run_paired(args: argparse.Namespace) -> list[dict]:
     """Each pair of `PAIRS` in its own worker, calls interleaved; --quick uses L = 64."""
     base = Config(impl="identity", mode="bidirectional", seq_len=64, threads=args.threads)
     rows = []
+    with_peer = _peer_available()
     for impl_a, impl_b, mode, n in PAIRS:
+        if impl_b.startswith("peer") and not with_peer:
+            continue  # the `bench` extra is not installed: no peer to pair with
         if args.quick and rows and rows[-1]["mode"] == mode:
             continue  # one pair per mode is enough for a smoke run
         n = 64 if args.quick else n
