@@ -87,6 +87,18 @@ def _extrapolate(history: list[dict], key: str, floor: float) -> float:
     return floor + last * growth
 
 
+def _gemm_size(args: argparse.Namespace) -> int:
+    return 512 if args.quick else 2048
+
+
+def gemm_gflops(args: argparse.Namespace) -> float:
+    """fp32 square-matmul throughput in a fresh worker at `args.threads`: the reference that
+    FAVOR+'s achieved GFLOP/s is compared with."""
+    request = {"matmul": True, "threads": args.threads, "device": args.device}
+    request["n"] = _gemm_size(args)
+    return run_worker(request, max_rss_gb=4, timeout_s=300)[0]["gflops"]
+
+
 def run_timings(args: argparse.Namespace, lengths: Sequence[int], impls: Sequence[str]):
     """All (impl, mode, L) configurations; returns (rows, skipped)."""
     rows, skipped = [], []
@@ -234,9 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A second report-only pass must still name the run that measured the timings.
         machine["timing_command"] = earlier.get("timing_command") or earlier.get("command")
     else:
-        request = {"matmul": True, "threads": args.threads, "device": args.device}
-        request["n"] = machine["matmul_n"] = 512 if args.quick else 2048
-        machine["matmul_gflops"] = run_worker(request, max_rss_gb=4, timeout_s=300)[0]["gflops"]
+        machine["matmul_n"] = _gemm_size(args)
+        machine["matmul_gflops"] = gemm_gflops(args)
         rows, skipped = run_timings(args, lengths, impls)
         write_csv(args.out / "attention.csv", ATTENTION_COLUMNS, rows)
         skip_rows = [
@@ -268,11 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.paired:
         # The interleaved pairs may run at another thread count than the timings they join
         # (--skip-timing): their GEMM reference is measured here, at their own count.
-        request = {"matmul": True, "threads": args.threads, "device": args.device, "n": 2048}
         machine["paired_threads"] = args.threads
-        machine["paired_matmul_gflops"] = run_worker(request, max_rss_gb=4, timeout_s=300)[0][
-            "gflops"
-        ]
+        machine["paired_matmul_gflops"] = gemm_gflops(args)
         paired = run_paired(args)
         write_csv(args.out / "paired.csv", PAIRED_COLUMNS, paired)
     elif (args.out / "paired.csv").exists() and args.skip_timing:

@@ -118,18 +118,20 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
             f"projections copied {len(report.buffers_copied)}, "
             f"kept fresh {len(report.buffers_kept)}"
         )
+    # Token-budget batches come from our own rank-sharding batch sampler.
+    token_batches = getattr(datamodule, "tokens_per_batch", None) is not None
     trainer = build_trainer(
         trainer_cfg,
         run_dir,
         name=cfg.name,
         wandb=cfg.wandb,
         wandb_project=cfg.wandb_project,
-        shards_batches=getattr(datamodule, "tokens_per_batch", None) is not None,
+        shards_batches=token_batches,
     )
     if cfg.find_batch_size:
         from lightning.pytorch.tuner import Tuner
 
-        if getattr(datamodule, "tokens_per_batch", None) is not None:
+        if token_batches:
             parser.error("--find-batch-size scales data.batch_size; unset data.tokens_per_batch")
 
         # At most 2^8 times the configured batch: on a CPU nothing raises OOM, so an unbounded
