@@ -21,7 +21,7 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train analyze bench test lint format notebooks experiments clean
+.PHONY: help install data train family family-bench analyze bench test lint format notebooks experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -44,6 +44,15 @@ data: $(STAMP) ## Prepare the shipped UniProt sample into tokenised Arrow splits
 
 train: data ## Train the default Performer-ReLU MLM on CPU (CONFIG=configs/x.yaml for another)
 	$(VENV)/bin/protein-performer train --config $(CONFIG)
+
+FAMILY_CONFIG ?= configs/family.yaml
+FAMILY_ARGS ?=
+
+family: $(STAMP) ## Train the default family model on PF00595 (PDZ); DMS + contact tables (FAMILY_CONFIG=...)
+	$(VENV)/bin/protein-performer family --config $(FAMILY_CONFIG) $(FAMILY_ARGS)
+
+family-bench: $(STAMP) ## Family-model ablation and the shipped-family benchmark -> docs/FAMILIES.md
+	$(PY) -m protein_performer.family.bench --out docs/FAMILIES.md $(FAMILY_ARGS)
 
 analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity and contacts for the newest checkpoint
 	$(VENV)/bin/protein-performer analyze $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))

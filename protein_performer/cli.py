@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("protein_performer.analysis.cli", "attention maps, BLOSUM62, contacts"),
     "embed": ("protein_performer.analysis.embed_cli", "export per-residue/mean embeddings"),
     "mutations": ("protein_performer.analysis.mutations_cli", "zero-shot mutation scores"),
+    "family": ("protein_performer.family.cli", "train a family model, then DMS + contacts"),
+    "dms": ("protein_performer.family.dms_cli", "score a deep mutational scan with a checkpoint"),
     "generate": ("protein_performer.generation.cli", "sample sequences from a causal model"),
     "score": ("protein_performer.generation.score_cli", "log-likelihood of sequences (TSV)"),
     "bench": ("protein_performer.bench.cli", "attention / generation benchmarks"),
