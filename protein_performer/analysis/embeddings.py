@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from protein_performer.analysis.attention_maps import encode_batch, max_residues
-from protein_performer.progress import progress_bar
 from protein_performer.data.inputs import check_sequences, warn_crops
 from protein_performer.data.tokenizer import UnknownPolicy
+from protein_performer.progress import progress_bar
 
 Pooling = Literal["mean", "per-token"]
 

@@ -33,9 +33,7 @@ class BatchConverter:
             raise ValueError("BatchConverter: no sequences")
         labels = [label for label, _ in data]
         sequences = [sequence for _, sequence in data]
-        encoded = [
-            self.alphabet.encode(seq, where=str(label)) for label, seq in data
-        ]
+        encoded = [self.alphabet.encode(seq, where=str(label)) for label, seq in data]
         length = max(len(ids) for ids in encoded)
         if self.max_len is not None and length > self.max_len:
             longest = labels[int(np.argmax([len(ids) for ids in encoded]))]

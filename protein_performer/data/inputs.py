@@ -40,7 +40,9 @@ def check_sequences(
     if isinstance(sequences, str):
         raise TypeError("pass a list of sequences, not one string")
     alphabet = Alphabet(unknown)
-    names = list(names) if names is not None else [f"sequence {i + 1}" for i in range(len(sequences))]
+    names = (
+        list(names) if names is not None else [f"sequence {i + 1}" for i in range(len(sequences))]
+    )
     out, crops = [], []
     for name, sequence in zip(names, sequences, strict=True):
         if not sequence:
@@ -49,8 +51,7 @@ def check_sequences(
         text = alphabet.decode(ids)
         if len(text) > max_residues:
             crops.append(
-                f"{name}: {len(text)} residues cropped to the model's {max_residues} "
-                f"(max_len - 2)"
+                f"{name}: {len(text)} residues cropped to the model's {max_residues} (max_len - 2)"
             )
             text = text[:max_residues]
         out.append(text)

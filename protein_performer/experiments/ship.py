@@ -4,7 +4,8 @@ config and metrics.
 
     python -m protein_performer.experiments.ship runs/experiments/shipped_default \
         [--out checkpoints/protein_performer_default.ckpt] [--max-mb 25]
-    python -m protein_performer.experiments.ship --export checkpoints/protein_performer_default.ckpt
+    python -m protein_performer.experiments.ship \
+        --export checkpoints/protein_performer_default.ckpt
 
 Kept: `state_dict` (weights and FAVOR projection buffers), `hyper_parameters` (the model and
 optimiser configs as plain dicts), `global_step`, `epoch` and the Lightning version. Dropped:
