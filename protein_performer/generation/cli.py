@@ -87,9 +87,9 @@ def load_causal_model(checkpoint: Path, device: str) -> ProteinPerformer:
 
 def decoder_name(attention: str, mode: str) -> str:
     """How tokens were produced: the FAVOR recurrent state, a KV cache, or full recomputation."""
-    if mode == "naive":
-        return "naive-recompute"
-    return "kv-cache" if attention == "exact" else "favor-state"
+    from protein_performer.model.attention_kinds import get_kind
+
+    return "naive-recompute" if mode == "naive" else get_kind(attention).decoder
 
 
 def sample_records(
