@@ -22,9 +22,14 @@ if TYPE_CHECKING:
 class AttentionKindSpec:
     """One attention kind. Subclasses set `name` and `decoder` and implement the methods."""
 
+    def __init__(self) -> None:
+        self.label = self.label or self.name
+
     name: str = ""
     # How a causal layer of this kind decodes one token at a time (recorded in outputs).
     decoder: str = ""
+    # Name of its implementation in benchmark tables (default: the kind's name).
+    label: str = ""
     # Whether the layer keeps a persistent `projection_MD` buffer (saved in checkpoints).
     has_projection_buffer: bool = False
 

@@ -12,6 +12,7 @@ from protein_performer.model.attention_kinds.base import AttentionKindSpec
 class ExactSoftmax(AttentionKindSpec):
     name = "exact"
     decoder = "kv-cache"
+    label = "exact-sdpa"  # what runs: torch's scaled_dot_product_attention
 
     def attend(self, layer, q_BHLD, k_BHLD, v_BHLD, is_pad_BL):
         return kernels.exact_attention(
