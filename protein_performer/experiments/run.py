@@ -1,4 +1,4 @@
-"""Run the issue-6 experiments in sequence, then write `docs/RESULTS.md` tables and figures.
+"""Run the protein experiments in sequence, then write `docs/RESULTS.md` tables and figures.
 
     python -m protein_performer.experiments.run --budget-tokens 5000000 --out docs
         [--groups table2 long_context backcompat shipped] [--long-context-seconds 240]
