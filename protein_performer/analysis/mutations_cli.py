@@ -49,23 +49,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def score_variants(
-    model, wild_type: str, variants: list[str], method: str, offset: int = 1
+    model,
+    wild_type: str,
+    variants: list[str],
+    method: str,
+    offset: int = 1,
+    *,
+    progress: bool = False,
 ) -> list[tuple[str, float]]:
-    """(variant, score) pairs; higher means the model finds the variant more plausible."""
+    """(variant, score) pairs; higher means the model finds the variant more plausible.
+    `progress` draws a bar over the variants scored one forward pass (or L passes) each."""
     from protein_performer.analysis import mutations as mut
+    from protein_performer.progress import progress_bar
 
     parsed = [(v, mut.parse_mutations(v, wild_type, offset=offset)) for v in variants]
+    per_variant = model.config.objective == "causal" or method == "pll"
+    bar = progress_bar(len(parsed), "mutations", enabled=progress and per_variant)
+
+    def each():  # the variants, advancing the bar as each one is scored
+        for item in parsed:
+            yield item
+            bar.update(1)
+
     if model.config.objective == "causal":
         base = mut.sequence_log_likelihood(model, wild_type)
         return [
             (v, mut.sequence_log_likelihood(model, mut.apply_mutations(wild_type, m)) - base)
-            for v, m in parsed
+            for v, m in each()
         ]
     if method == "pll":
         base = mut.pseudo_log_likelihood(model, wild_type)
         return [
             (v, mut.pseudo_log_likelihood(model, mut.apply_mutations(wild_type, m)) - base)
-            for v, m in parsed
+            for v, m in each()
         ]
     positions = sorted({x.position for _, m in parsed for x in m})
     logp_LV = mut.masked_log_probs(model, wild_type, positions)
@@ -127,7 +143,7 @@ def _mutations(args: argparse.Namespace) -> int:
             f"{where}: {len(wild_type)} residues exceed the model's max_len - 2 = "
             f"{model.config.max_len - 2}; mutation positions would not survive a crop"
         )
-    scores = score_variants(model, wild_type, variants, args.method, args.offset)
+    scores = score_variants(model, wild_type, variants, args.method, args.offset, progress=True)
     method = "log-likelihood" if model.config.objective == "causal" else args.method
     text = (
         cs.provenance_comments(provenance)
