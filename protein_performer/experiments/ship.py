@@ -87,7 +87,9 @@ def model_card(run_dir: Path, checkpoint: Path, source: Path) -> str:
     return f"""# Model card: `{checkpoint.name}`
 
 The default Performer-ReLU protein language model of this repository (`configs/default.yaml`
-model), which `make analyze` uses when there is no run of your own under `runs/`.
+model), which `make analyze`, the inference commands and `pp.load_model()` use by default.
+The same weights ship as a `save_pretrained` directory beside it (`config.json` +
+`model.safetensors`, identical logits).
 Written by `python -m protein_performer.experiments.ship {run_dir}`.
 
 - **Architecture**: {model["n_layers"]} layers, d_model {model["d_model"]}, \
