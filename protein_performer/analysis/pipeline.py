@@ -230,7 +230,12 @@ def run_analysis(
 
     log("contacts: TS50 (20 train / 30 test) and BPTI")
     bench = run_contact_benchmark(
-        model, load_ts50(), bpti, n_train=options.n_train_structures, l1_c=options.l1_c
+        model,
+        load_ts50(),
+        bpti,
+        n_train=options.n_train_structures,
+        l1_c=options.l1_c,
+        progress=progress,
     )
     figures += _contact_figures(bench, bpti.offset, out_dir)
 

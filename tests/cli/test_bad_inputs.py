@@ -164,6 +164,19 @@ def test_long_sequences_are_cropped_with_a_warning(tiny_checkpoint, tmp_path, ca
     assert len(str(np.load(out)["sequences"][0])) == 254
 
 
+def test_embed_out_dash_writes_the_npz_to_stdout(tiny_checkpoint, tmp_path, capsysbinary):
+    import io
+
+    import numpy as np
+
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nMKTAYIAK\n")
+    argv = ["embed", "--fasta", str(fasta), "--out", "-", "--checkpoint", str(tiny_checkpoint)]
+    assert dispatch(argv) == 0
+    data = np.load(io.BytesIO(capsysbinary.readouterr().out))
+    assert data["mean"].shape == (1, 64) and str(data["checkpoint"]) == str(tiny_checkpoint)
+
+
 @pytest.mark.parametrize("command", ["score", "mutations", "generate"])
 def test_out_dash_means_stdout(command, tiny_checkpoint, tiny_causal_checkpoint, tmp_path, capsys,
                                monkeypatch):  # fmt: skip
