@@ -43,7 +43,7 @@ from protein_performer.analysis.similarity import (
 )
 from protein_performer.analysis.structures import load_bpti, load_ts50
 from protein_performer.data.prepare import PrepareConfig
-from protein_performer.paths import UNIPROT_SAMPLE
+from protein_performer.paths import CACHE_DIR, UNIPROT_SAMPLE
 from protein_performer.plots import attention as attention_plots
 from protein_performer.plots import contacts as contact_plots
 from protein_performer.plots import similarity as similarity_plots
@@ -73,7 +73,7 @@ class AnalyzeOptions:
     # Where the held-out sequences come from (the `make data` preparation of the shipped
     # sample, found beside the package whatever the working directory).
     prepare: PrepareConfig = field(
-        default_factory=lambda: PrepareConfig(fasta=str(UNIPROT_SAMPLE))
+        default_factory=lambda: PrepareConfig(fasta=str(UNIPROT_SAMPLE), cache_dir=str(CACHE_DIR))
     )
 
     def __post_init__(self) -> None:

@@ -134,6 +134,11 @@ def _generate(args: argparse.Namespace) -> int:
     model = load_causal_model(args.checkpoint, args.device)
     source = provenance(args.checkpoint)
     max_length = args.max_length if args.max_length is not None else model.config.max_len - 2
+    if not len(prompt_ids) <= max_length <= model.config.max_len:
+        raise cs.UsageError(
+            f"--max-length {max_length}: must leave room after the {len(prompt_ids) - 1}-residue "
+            f"--prompt and be at most the model's max_len {model.config.max_len}"
+        )
     settings = {
         "checkpoint": source.path,
         "checkpoint_sha256": source.sha256,

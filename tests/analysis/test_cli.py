@@ -103,3 +103,10 @@ def test_report_renders_again_from_metrics_json(analyzed):
 
     result = AnalysisResult.from_json(json.loads((analyzed / "metrics.json").read_text()))
     assert render_report(result, []) == (analyzed / "report.md").read_text()
+
+
+def test_cli_defaults_are_the_options_defaults():
+    from protein_performer.analysis.cli import build_parser, options_from
+    from protein_performer.analysis.pipeline import AnalyzeOptions
+
+    assert options_from(build_parser().parse_args([])) == AnalyzeOptions()
