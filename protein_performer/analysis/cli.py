@@ -19,7 +19,12 @@ PROG = "protein-performer analyze"
 
 
 def run_name(checkpoint: Path) -> str:
-    """`<run>-<stem>` for `runs/<run>/checkpoints/<stem>.ckpt`, else the file's stem."""
+    """`<run>-<stem>` for `runs/<run>/checkpoints/<stem>.ckpt`, else the file's stem (so the
+    shipped model's report is `reports/analyze/protein_performer_default/`)."""
+    from protein_performer.paths import CHECKPOINTS_DIR
+
+    if checkpoint.resolve().parent == CHECKPOINTS_DIR:
+        return checkpoint.stem
     if checkpoint.parent.name == "checkpoints" and checkpoint.parent.parent.name:
         return f"{checkpoint.parent.parent.name}-{checkpoint.stem}"
     return checkpoint.stem

@@ -29,6 +29,7 @@ def test_a_newer_run_is_not_picked_behind_the_users_back(tmp_path, monkeypatch, 
     assert cli_support.checkpoint_path(None, "prog") == SHIPPED_CHECKPOINT
     assert "no --checkpoint given; using the shipped" in capsys.readouterr().err
     assert run_name(tmp_path / "runs/new/checkpoints/best.ckpt") == "new-best"
+    assert run_name(SHIPPED_CHECKPOINT) == "protein_performer_default"
 
 
 def test_env_var_only_when_asked_and_missing_paths_are_errors(tmp_path, monkeypatch):
