@@ -87,10 +87,14 @@ def model_config_of(checkpoint: dict[str, Any], where: str = "<checkpoint>") -> 
         raise CheckpointError(f"{where}: bad model config ({error})") from None
 
 
-def model_state_of(checkpoint: dict[str, Any]) -> dict[str, torch.Tensor]:
+def model_state_of(
+    checkpoint: dict[str, Any], where: str = "<checkpoint>"
+) -> dict[str, torch.Tensor]:
     """The `ProteinPerformer` state dict inside a Lightning checkpoint (prefix removed); a bare
     model state dict is returned unchanged."""
     state = checkpoint.get("state_dict", checkpoint)
+    if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+        raise CheckpointError(f"{where}: state_dict is not a mapping of names to tensors")
     if any(key.startswith(MODEL_PREFIX) for key in state):
         return {k[len(MODEL_PREFIX) :]: v for k, v in state.items() if k.startswith(MODEL_PREFIX)}
     return dict(state)
@@ -125,7 +129,7 @@ def load_checkpoint_model(
     projection buffers, so its logits are exactly those of the model that was saved."""
     checkpoint = read_checkpoint(path, map_location)
     model = ProteinPerformer(model_config_of(checkpoint, str(path)))
-    _load_state(model, model_state_of(checkpoint), str(path))
+    _load_state(model, model_state_of(checkpoint, str(path)), str(path))
     return model.to(map_location).eval()
 
 

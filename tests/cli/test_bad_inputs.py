@@ -44,6 +44,11 @@ def bad_checkpoints(root: Path) -> dict[str, Path]:
     wrong = {"hyper_parameters": {"model": config}, "state_dict": {"model.x": torch.zeros(2)}}
     torch.save(wrong, paths["wrong_state"])
     torch.save({"state_dict": _Pwn()}, paths["pickle"])
+    torch.save({"hyper_parameters": {"model": config}, "state_dict": 5}, root / "int_state.ckpt")
+    paths["int_state"] = root / "int_state.ckpt"
+    bad_config = {"hyper_parameters": {"model": {"n_layers": "x", "bogus": 1}}}
+    torch.save(bad_config, root / "bad_config.ckpt")
+    paths["bad_config"] = root / "bad_config.ckpt"
     paths["missing"] = root / "missing.ckpt"
     paths["directory"] = root
     return paths
@@ -144,7 +149,7 @@ def test_bad_input_battery(tiny_checkpoint, tiny_causal_checkpoint, tmp_path, ca
     with capsys.disabled():
         print("\nbad-input battery: " + ", ".join(f"{k} {v}" for k, v in tally.items()))
     assert not failures, "\n".join(failures)
-    assert tally["clean"] == tally["tried"] >= 40
+    assert tally["clean"] == tally["tried"] >= 60
 
 
 def test_long_sequences_are_cropped_with_a_warning(tiny_checkpoint, tmp_path, capsys):
