@@ -215,9 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="runs per FAVOR/KV config, the least disturbed is kept (default 2; quick: 1)",
     )
-    parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"))
+    # The same spellings as `bench attention`.
+    parser.add_argument("--out", type=Path, default=Path("reports/bench"), help="output directory")
     parser.add_argument(
-        "--doc", type=Path, default=None, help="markdown to update (default: docs/generation.md, "
+        "--docs", type=Path, default=None, help="markdown to update (default: docs/generation.md, "
         "not touched with --quick)"
     )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -243,10 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     given = list(sys.argv[1:] if argv is None else argv)
     command = "protein-performer bench generation " + " ".join(given)
-    doc = args.doc or (None if args.quick else Path("docs/generation.md"))
+    doc = args.docs or (None if args.quick else Path("docs/generation.md"))
     paths = write_outputs(
         rows,
-        args.out_dir,
+        args.out,
         doc,
         command=command.strip(),
         wall_s=time.time() - started,

@@ -35,6 +35,20 @@ def test_flags_are_kebab_case_and_shared_flags_are_spelled_alike(command):
     assert "--out" in options
 
 
+def test_bench_commands_spell_their_outputs_alike():
+    import contextlib
+    import io
+
+    from protein_performer.bench import attention, generation
+
+    for module in (attention, generation):
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+            module.main(["--help"])
+        assert "--out " in text.getvalue() and "--docs " in text.getvalue()
+        assert "--out-dir" not in text.getvalue() and "--doc " not in text.getvalue()
+
+
 def test_version(capsys):
     assert dispatch(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"protein-performer {__version__}"
