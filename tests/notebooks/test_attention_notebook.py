@@ -52,6 +52,12 @@ def test_check_fails_a_notebook_without_its_figures(tmp_path):
     from protein_performer.notebook_check import check
 
     assert "0 images" in check(path)
+    from protein_performer.notebook_check import expected_figures
+
+    del nb.metadata["protein_performer"]
+    assert expected_figures(nb) == 0
+    nb.cells.append(nbformat.v4.new_code_cell("from protein_performer.plots import style"))
+    assert expected_figures(nb) == 1
 
 
 def test_notebook_outputs_are_cleared():
