@@ -8,6 +8,7 @@ The flags are declared here once so that every command spells them the same way.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -130,11 +131,17 @@ def user_errors() -> tuple[type[BaseException], ...]:
             OSError)  # fmt: skip
 
 
+DEBUG_ENV = "PROTEIN_PERFORMER_DEBUG"  # set to 1 to see the traceback behind a one-line error
+
+
 def run(prog: str, body: Callable[[], int]) -> int:
-    """Run a command's body; a user error ends as one line on stderr and exit status 2."""
+    """Run a command's body; a user error ends as one line on stderr and exit status 2
+    (`PROTEIN_PERFORMER_DEBUG=1` re-raises it, traceback and all)."""
     try:
         return body()
     except user_errors() as error:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
         message = " ".join(str(error).split("\n")[0].split()) or type(error).__name__
         print(f"{prog}: {message}", file=sys.stderr)
         return 2

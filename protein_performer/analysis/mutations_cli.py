@@ -134,7 +134,7 @@ def _mutations(args: argparse.Namespace) -> int:
     raw, where = _wild_type(args)
     # Letters are checked before anything is scored: an invalid letter is an error unless
     # --unknown x, and the wild type must fit the model (a crop would move the positions).
-    wild_type = check_sequences([raw], max_residues=10**9, unknown=args.unknown, names=[where])
+    wild_type = check_sequences([raw], max_residues=None, unknown=args.unknown, names=[where])
     wild_type = wild_type.sequences[0]
     variants = _variants(args, wild_type)
     model, provenance = cs.load_checkpoint(args.checkpoint, PROG)

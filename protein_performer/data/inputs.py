@@ -32,11 +32,12 @@ class CheckedSequences:
 def check_sequences(
     sequences: Sequence[str],
     *,
-    max_residues: int,
+    max_residues: int | None,
     unknown: UnknownPolicy = "error",
     names: Sequence[str] | None = None,
 ) -> CheckedSequences:
-    """Validate and crop; raises `InvalidResidueError` naming the sequence and position."""
+    """Validate and crop (`max_residues=None`: never crop); raises `InvalidResidueError` naming
+    the sequence and position."""
     if isinstance(sequences, str):
         raise TypeError("pass a list of sequences, not one string")
     alphabet = Alphabet(unknown)
@@ -49,7 +50,7 @@ def check_sequences(
             raise ValueError(f"{name}: empty sequence")
         ids = alphabet.encode(sequence, add_special=False, where=name)
         text = alphabet.decode(ids)
-        if len(text) > max_residues:
+        if max_residues is not None and len(text) > max_residues:
             crops.append(
                 f"{name}: {len(text)} residues cropped to the model's {max_residues} (max_len - 2)"
             )

@@ -225,3 +225,9 @@ def test_progress_bars_draw_on_a_terminal(command, monkeypatch):
     assert f"{command}:" in screen.getvalue() and "/3 [" in screen.getvalue()
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     assert progress.progress_bar(3, command).disable
+
+
+def test_debug_env_shows_the_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROTEIN_PERFORMER_DEBUG", "1")
+    with pytest.raises(Exception, match="no such checkpoint file"):
+        dispatch(["mutations", "--sequence", "MKV", "--scan", "--checkpoint", str(tmp_path / "x")])
