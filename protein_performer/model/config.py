@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from protein_performer.constants import VOCAB_SIZE
+from protein_performer.model.attention_kinds import KINDS, AttentionKind, get_kind
 
-AttentionKind = Literal["favor-relu", "favor-softmax", "exact"]
 Objective = Literal["mlm", "causal"]
-ATTENTION_KINDS: tuple[str, ...] = ("favor-relu", "favor-softmax", "exact")
+ATTENTION_KINDS: tuple[str, ...] = KINDS  # declared once, by registration in attention_kinds
 OBJECTIVES: tuple[str, ...] = ("mlm", "causal")
 
 
@@ -57,8 +57,7 @@ class PerformerConfig:
     layer_norm_eps: float = 1e-5
 
     def __post_init__(self) -> None:
-        if self.attention not in ATTENTION_KINDS:
-            raise ValueError(f"attention must be one of {ATTENTION_KINDS}, got {self.attention!r}")
+        get_kind(self.attention)  # ValueError naming the registered kinds
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.d_model % self.n_heads:
