@@ -105,9 +105,14 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
     )  # fmt: skip
     train_s = time.perf_counter() - start
     print(f"trained in {train_s / 60:.1f} min; evaluating on {eval_cfg.scan}", flush=True)
+    best = run_dir / "checkpoints" / "best.ckpt"
+    extra = {
+        "train_seconds": round(train_s, 1),
+        **({"checkpoint": str(best)} if best.is_file() else {}),
+    }
     evaluate_and_report(
         module.model, datamodule, eval_cfg, run_dir / "family", name=cfg.name,
-        references=list(cfg.reference), extra={"train_seconds": train_s},
+        references=list(cfg.reference), extra=extra,
     )  # fmt: skip
     return 0
 

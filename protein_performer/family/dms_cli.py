@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from protein_performer.data.family import FamilyDataConfig, FamilyDataModule
     from protein_performer.family.evaluate import FamilyEvalConfig
     from protein_performer.family.pipeline import evaluate_and_report
-    from protein_performer.training.checkpoint import load_model
+    from protein_performer.model.io import load_model
 
     for path, flag in ((args.checkpoint, "--checkpoint"), (args.scan, "--scan"),
                        (args.wild_type, "--wild-type"), (args.msa, "--msa"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,7 @@ from protein_performer.family.report import (
     write_json,
     write_scores_tsv,
 )
-
-
-def file_digest(path: str | Path) -> str:
-    """Short BLAKE2b of a file, so outputs name exactly which checkpoint made them."""
-    digest = hashlib.blake2b(digest_size=8)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+from protein_performer.model.io import checkpoint_sha256, provenance
 
 
 def evaluate(
@@ -43,7 +34,7 @@ def evaluate(
     references: list[str] = (),
 ) -> FamilyEvaluation:  # fmt: skip
     """PSSM first (every other row is compared with it), the model, then each reference."""
-    from protein_performer.training.checkpoint import load_model
+    from protein_performer.model.io import load_model
 
     evaluation = setup_evaluation(datamodule, cfg)
     if datamodule is not None:
@@ -65,11 +56,11 @@ def evaluate_and_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {"model": name, **(extra or {})}
     if "checkpoint" in meta:
-        meta["checkpoint_blake2b"] = file_digest(meta["checkpoint"])
+        meta.update(provenance(meta["checkpoint"]).as_dict())
     if datamodule is not None:
         meta.update(alignment=datamodule.config.msa, rows=datamodule.msa.depth,
                     columns=datamodule.msa.width, neff=round(datamodule.neff, 1))  # fmt: skip
-    meta["references"] = {p: file_digest(p) for p in references}
+    meta["references"] = {p: checkpoint_sha256(p) for p in references}
     header = [f"{k}: {v}" for k, v in meta.items()]
     write_scores_tsv(evaluation, out_dir / "scores.tsv", header)
     write_json({**meta, **summary(evaluation)}, out_dir / "evaluation.json")

@@ -45,7 +45,7 @@ def train_family(
           extra_json={"neff": datamodule.neff, "rows": datamodule.msa.depth})  # fmt: skip
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if trainer_cfg.evaluate_best and best and Path(best).is_file():
-        from protein_performer.training.checkpoint import load_model
+        from protein_performer.model.io import load_model
 
         module.model = load_model(best)
     module.model.eval()

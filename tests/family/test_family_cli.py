@@ -13,6 +13,7 @@ from protein_performer.family import dms_cli
 
 FAMILY = Path(__file__).resolve().parents[2] / "data" / "families" / "PF00595"
 QUERY = "DLG4_RAT/313-391"
+SCAN = FAMILY / "DLG4_RAT_Ranganathan2012.csv"
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +61,14 @@ def test_family_trains_and_reports(small_family, tmp_path, objective, capsys):
 
 def test_dms_scores_a_general_checkpoint_without_alignment(tmp_path, tiny_checkpoint):
     code = dms_cli.main([
-        "--checkpoint", str(tiny_checkpoint), "--scan", str(FAMILY / "DLG4_RAT_Ranganathan2012.csv"),
+        "--checkpoint", str(tiny_checkpoint), "--scan", str(SCAN),
         "--score", "CRIPT", "--wild-type", str(FAMILY / "DLG4_RAT_PDZ3_wt.fasta"),
         "--offset", "311", "--n-boot", "10", "--out", str(tmp_path),
     ])  # fmt: skip
     assert code == 0
     data = json.loads((tmp_path / "evaluation.json").read_text())
     assert data["counts"] == {"scored": 1577, "synonymous": 83, "unscorable": 0}
-    assert "checkpoint_blake2b" in data
+    assert "checkpoint_sha256" in data
 
 
 def test_dms_errors_name_the_flag(tmp_path, tiny_checkpoint, capsys):
