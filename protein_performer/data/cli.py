@@ -7,14 +7,30 @@ protein-performer prepare --fasta uniref50.fasta.gz --ood-taxa "" --valid-fracti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from protein_performer.data.fasta import FastaFormatError
-from protein_performer.data.prepare import PrepareConfig, parse_accessions, parse_taxa, prepare
+from protein_performer.data.prepare import (
+    PrepareConfig,
+    empty_splits,
+    parse_accessions,
+    parse_taxa,
+    prepare,
+)
 from protein_performer.data.stats import print_stats
 
 
@@ -48,6 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _progress_bar(console: Console) -> Iterator[Callable[[int, int], None]]:
+    """A Rich bar over the input's bytes (compressed bytes for gzip), shown only on a terminal."""
+    columns = (
+        TextColumn("pass 1"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("read", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
@@ -62,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             ood_accessions=parse_accessions(args.ood_accessions),
             unknown=args.unknown,
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _progress_bar(console) as progress:
             warnings.simplefilter("always")
-            result = prepare(config, force=args.force, log=console.log)
-    except (FastaFormatError, FileNotFoundError, ValueError) as err:
+            result = prepare(config, force=args.force, log=console.log, progress=progress)
+    except (FastaFormatError, OSError, ValueError) as err:
         # Plain stderr, not rich: a wrapped `file:line:` would no longer be clickable.
         print(f"protein-performer prepare: error: {err}", file=sys.stderr)
         return 1
@@ -86,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta['empty_skipped']:,} empty records removed"
     )
     print_stats(result.summaries(), f"Sequence lengths per split ({config.fasta})", console)
+    for name in empty_splits(meta):
+        # Not an error here: a small or unusual input is still worth looking at; train and
+        # evaluate refuse the empty splits they need.
+        print(
+            f"protein-performer prepare: warning: split {name!r} is empty "
+            f"({meta['records_read']:,} records read; --valid-fraction {config.valid_fraction}, "
+            f"--test-fraction {config.test_fraction}, --ood-taxa {args.ood_taxa!r})",
+            file=sys.stderr,
+        )
     if result.built:
         console.print(
             f"built in {meta['seconds']:.1f} s: {meta['residues_per_second']:,.0f} residues/s"

@@ -6,6 +6,7 @@ the one place where throughput is won or lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,8 +30,14 @@ class Pass1Counts:
     ood_taxa_found: dict[str, dict] = field(default_factory=dict)
 
 
-def encode_records(fasta: Path, config: PrepareConfig, spill: BucketSpill) -> Pass1Counts:
-    """Read `fasta`, tokenise every record, and add it to its digest bucket in `spill`."""
+def encode_records(
+    fasta: Path,
+    config: PrepareConfig,
+    spill: BucketSpill,
+    progress: Callable[[int, int], None] | None = None,
+) -> Pass1Counts:
+    """Read `fasta`, tokenise every record, and add it to its digest bucket in `spill`;
+    `progress(bytes_read, bytes_total)` follows the file position."""
     alphabet = Alphabet(config.unknown)
     ood_taxa = frozenset(config.ood_taxa)
     ood_accessions = frozenset(config.ood_accessions)
@@ -40,7 +47,9 @@ def encode_records(fasta: Path, config: PrepareConfig, spill: BucketSpill) -> Pa
     def count_empty(_: str) -> None:
         counts.empty += 1
 
-    for record in iter_fasta(fasta, on_empty=count_empty):
+    total = fasta.stat().st_size
+    on_progress = None if progress is None else (lambda done: progress(done, total))
+    for record in iter_fasta(fasta, on_empty=count_empty, on_progress=on_progress):
         info = parse_header(record.header)
         try:
             ids = alphabet.encode(record.sequence, add_special=False)
@@ -78,4 +87,6 @@ def encode_records(fasta: Path, config: PrepareConfig, spill: BucketSpill) -> Pa
                 "tokens": ids,
             },
         )
+    if progress is not None:
+        progress(total, total)
     return counts
