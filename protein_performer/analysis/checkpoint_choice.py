@@ -2,7 +2,7 @@
 mutation CLIs, and the notebook, so all of them pick the same model.
 
 Order: an explicit path; else the newest run of `make train` (`runs/<name>/checkpoints/`, its
-`best.ckpt` when there is one, else its newest `.ckpt`); else the shipped
+`best*.ckpt` with the highest recorded step, else its newest intact `.ckpt`); else the shipped
 `checkpoints/protein_performer_default.ckpt`.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+from protein_performer.model.checkpoint_files import newest_checkpoint
 
 SHIPPED = Path("checkpoints") / "protein_performer_default.ckpt"
 ENV_VAR = "PROTEIN_PERFORMER_CHECKPOINT"
@@ -26,13 +28,15 @@ class NoCheckpointError(FileNotFoundError):
 
 
 def newest_run_checkpoint(runs_dir: Path) -> Path | None:
-    """best.ckpt (else the newest .ckpt) of the run whose checkpoints changed last."""
+    """The run whose checkpoints changed last: its intact `best*.ckpt` with the highest recorded
+    step (a `best-v1.ckpt` beside a stale `best.ckpt` is the newer one), else its intact
+    checkpoint with the highest step."""
     candidates = list(runs_dir.glob("*/checkpoints/*.ckpt"))
     if not candidates:
         return None
     newest = max(candidates, key=lambda p: (p.stat().st_mtime_ns, str(p)))
-    best = newest.parent / "best.ckpt"
-    return best if best.is_file() else newest
+    found = newest_checkpoint(newest.parent, "best*.ckpt") or newest_checkpoint(newest.parent)
+    return found.path if found is not None else newest  # damaged: loading it says so
 
 
 def resolve_checkpoint(

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import torch
 
 from protein_performer.analysis.checkpoint_choice import (
     ENV_VAR,
@@ -11,9 +12,10 @@ from protein_performer.analysis.checkpoint_choice import (
 from protein_performer.analysis.cli import main, run_name
 
 
-def _touch(path, mtime):
+def _touch(path, mtime, step=1):
+    """A minimal Lightning-shaped checkpoint recording `step`, with the given mtime."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"x")
+    torch.save({"pytorch-lightning_version": "2.6", "global_step": step}, path)
     os.utime(path, (mtime, mtime))
     return path
 
@@ -24,6 +26,18 @@ def test_newest_run_wins_and_prefers_best(tmp_path):
     best_new = _touch(tmp_path / "runs/new/checkpoints/best.ckpt", 2000)
     assert resolve_checkpoint(root=tmp_path) == best_new
     assert run_name(best_new) == "new-best"
+
+
+def test_the_best_file_with_the_highest_step_wins_over_a_stale_best(tmp_path):
+    """Lightning writes best-v1.ckpt when best.ckpt exists; names and mtimes say nothing."""
+    run = tmp_path / "runs/r/checkpoints"
+    _touch(run / "best.ckpt", 3000, step=100)
+    newer = _touch(run / "best-v1.ckpt", 2000, step=400)
+    _touch(run / "last.ckpt", 2500, step=500)
+    assert resolve_checkpoint(root=tmp_path) == newer
+    (run / "best-v2.ckpt").write_bytes(b"")  # a damaged file is skipped, not chosen
+    with pytest.warns(UserWarning, match="best-v2.ckpt: empty file"):
+        assert resolve_checkpoint(root=tmp_path) == newer
 
 
 def test_shipped_fallback_then_clear_error(tmp_path, monkeypatch, capsys):
