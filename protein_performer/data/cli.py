@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.unknown,
         help="invalid residues: fail (default) or map to X",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="processes tokenising records (pass 1); the result is identical for any count",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
     return parser
 
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             ood_taxa=parse_taxa(args.ood_taxa),
             ood_accessions=parse_accessions(args.ood_accessions),
             unknown=args.unknown,
+            workers=args.workers,
         )
         with warnings.catch_warnings(), _progress_bar(console) as progress:
             warnings.simplefilter("always")

@@ -77,7 +77,7 @@ class PrepareConfig:
     """Options of a preparation.
 
     The fingerprint takes the FASTA's content (not its path) and every option that changes the
-    result; `cache_dir` and the three sizes at the end change only how the work is done.
+    result; `cache_dir`, the three sizes and `workers` change only how the work is done.
     """
 
     fasta: str = "data/uniprot_sample.fasta.gz"
@@ -92,6 +92,7 @@ class PrepareConfig:
     bucket_bytes: int = 64 << 20  # target size of one pass-2 bucket (bounds peak memory)
     spill_buffer_bytes: int = 32 << 20  # total pass-1 write buffers across buckets
     shard_bytes: int = 512 << 20  # roll output shards at about this size
+    workers: int = 1  # pass-1 tokenising processes; the result is the same for any count
 
     def __post_init__(self) -> None:
         # Checked here, not in pass 2, so a bad option fails before reading a 60 GB file.
@@ -99,12 +100,21 @@ class PrepareConfig:
             raise ValueError("valid_fraction and test_fraction must be >= 0")
         if self.valid_fraction + self.test_fraction >= 1:
             raise ValueError("valid_fraction + test_fraction must be < 1 (train needs a share)")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.unknown not in ("error", "x"):
             raise ValueError(f"unknown must be 'error' or 'x', got {self.unknown!r}")
 
     def fingerprinted(self) -> dict:
         options = asdict(self)
-        for name in ("fasta", "cache_dir", "bucket_bytes", "spill_buffer_bytes", "shard_bytes"):
+        for name in (
+            "fasta",
+            "cache_dir",
+            "bucket_bytes",
+            "spill_buffer_bytes",
+            "shard_bytes",
+            "workers",
+        ):
             options.pop(name)
         options["ood_taxa"] = sorted(set(self.ood_taxa))
         options["ood_accessions"] = sorted(set(self.ood_accessions))

@@ -132,6 +132,8 @@ def _typed(group: str, cls: type, values: dict[str, Any]) -> Any:
         return cls(**values)
     except (TypeError, ValueError) as error:
         message = str(error)
+        if message.startswith(f"{group}."):
+            raise UserError(message) from error
         named = next((f for f in values if message.startswith(f"{f} ")), None)
         raise UserError(f"{group}.{message}" if named else f"{group}: {message}") from error
 

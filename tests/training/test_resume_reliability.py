@@ -24,7 +24,7 @@ from protein_performer.training.run import TrainerConfig, build_trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import train_tiny  # noqa: E402
+from conftest import KillAt, train_tiny  # noqa: E402
 
 
 def _cli_args(fasta, cache, runs, *extra):
@@ -126,15 +126,6 @@ class Record(L.Callback):
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         self.by_step[trainer.global_step] = tuple((~batch["is_pad"]).sum(1).tolist())
-
-
-class KillAt(L.Callback):
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if trainer.global_step == self.step:
-            raise RuntimeError("killed")
 
 
 def _fit(run_dir, fasta, cache, *, max_steps, kill_at=None, ckpt_path=None, bar=False):
