@@ -178,3 +178,10 @@ def test_empty_splits_are_warned_about(tmp_path, fasta_factory, make_records, ca
     assert prepare_main(["--fasta", str(path), "--cache-dir", str(tmp_path / "c")]) == 0
     err = capsys.readouterr().err
     assert "warning: split 'valid' is empty" in err and "warning: split 'ood' is empty" in err
+
+
+def test_progress_follows_the_input_to_its_end(tmp_path, fasta_factory, make_records):
+    path = fasta_factory(records=make_records(50))
+    calls = []
+    prepare(_config(path, tmp_path / "cache"), progress=lambda done, total: calls.append(done))
+    assert calls and calls[-1] == path.stat().st_size

@@ -191,3 +191,32 @@ def test_trainer_config_refuses_zero_periods(field):
     """0 used to disable periodic checkpoints silently, or divide by zero inside Lightning."""
     with pytest.raises(ValueError, match=f"trainer.{field} must be an integer >= 1"):
         TrainerConfig(**{field: 0})
+
+
+def test_final_table_without_held_out_rows_is_an_error():
+    from types import SimpleNamespace
+
+    from protein_performer.training.run import final_evaluation
+
+    trainer = SimpleNamespace(
+        checkpoint_callback=None, validate=lambda *a, **k: None, test=lambda *a, **k: None
+    )
+    module = SimpleNamespace(split_results={}, last_train_metrics=object())
+    with pytest.raises(RuntimeError, match="no metrics for any held-out split"):
+        final_evaluation(trainer, module, SimpleNamespace(test_split_names=()), use_best=False)
+
+
+def test_training_output_has_no_lightning_noise(
+    tmp_path, tiny_fasta, tiny_cache_dir, capfd, caplog
+):
+    argv = _cli_args(tiny_fasta, tiny_cache_dir, tmp_path / "runs", "--trainer.fast_dev_run=true")
+    caplog.set_level("INFO")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert train_main(argv) == 0
+    out, err = capfd.readouterr()
+    shown = out + err + "\n".join(r.getMessage() for r in caplog.records)
+    assert "GPU available" in shown  # Lightning's own lines are still there
+    for noise in ("litlogger", "limit_val_batches=1.0", "limit_test_batches=1.0"):
+        assert noise not in shown
+    assert not [w for w in caught if "LeafSpec" in str(w.message)]
