@@ -38,14 +38,14 @@ from lightning.pytorch.loggers import Logger
 from lightning.pytorch.utilities import rank_zero_only
 
 from protein_performer.training.callbacks import FeatureRedraw, StepProgressBar
-from protein_performer.training.checkpoint_io import (
+from protein_performer.training.lit_module import ProteinLM
+from protein_performer.training.metrics import SplitMetrics
+from protein_performer.training.resume_io import (
     AtomicCheckpointIO,
     ContinuedCSVLogger,
     latest_log_version,
     remove_stale_temporaries,
 )
-from protein_performer.training.lit_module import ProteinLM
-from protein_performer.training.metrics import SplitMetrics
 from protein_performer.training.summary import format_table, write_metrics_json
 
 

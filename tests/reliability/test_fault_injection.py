@@ -156,7 +156,7 @@ def _train_argv(fasta: Path, cache: Path, runs: Path, max_steps: int) -> list[st
 
 
 _PROGRESS_LOG = """
-from protein_performer.training import checkpoint_io as _io
+from protein_performer.training import resume_io as _io
 _save = _io.AtomicCheckpointIO.save_checkpoint
 def _logged(self, checkpoint, path, storage_options=None):
     with open({log!r}, "a") as fh:

@@ -1,5 +1,5 @@
-"""Checkpoint files written atomically beside their final name, and a CSV log that a resumed run
-continues.
+"""What a resumable run writes: checkpoint files replaced atomically beside their final name, and a
+CSV log that a resumed run continues.
 
 Lightning's default `TorchCheckpointIO` stages each checkpoint in a `tempfile.mkstemp()` file in
 `$TMPDIR` and moves it into place afterwards: across filesystems that move is a copy, so a kill
