@@ -11,7 +11,8 @@ while building: the second builder waits, then finds the first one's result (or,
 replaces it atomically). The kernel releases the lock when its holder dies, however it dies,
 so a killed build never blocks the next one. Leftover `.tmp-*` and `.old-*` directories are
 removed by any later builder, whatever key they belong to, once no live process holds that
-key's lock.
+key's lock. (`flock` serialises the processes of one host; across hosts sharing a network
+filesystem it is only as good as that filesystem's lock support.)
 """
 
 from __future__ import annotations

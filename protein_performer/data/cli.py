@@ -66,7 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.workers,
         help="processes tokenising records (pass 1); the result is identical for any count",
     )
-    parser.add_argument("--force", action="store_true", help="rebuild even if cached")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even if cached. The cache key hashes the FASTA's bytes; the hash is reused "
+        "while the file's path, inode, size, mtime and ctime are all unchanged (ctime changes on "
+        "every write and cannot be set back), and a cache is re-verified against its shard "
+        "list on every use",
+    )
     return parser
 
 

@@ -57,6 +57,7 @@ PREPARE_CASES = [
     ("fractions", ["--valid-fraction", "0.6", "--test-fraction", "0.5"], "valid_fraction"),
     ("ood-taxa", ["--ood-taxa", "human"], "ood taxa"),
     ("bad-fraction-type", ["--valid-fraction", "lots"], "--valid-fraction"),
+    ("workers-0", ["--workers", "0"], "workers must be >= 1"),
 ]
 
 TRAIN_CASES = [
