@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 import warnings
@@ -23,6 +24,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from protein_performer.cli_support import DEBUG_ENV
 from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.prepare import (
     PrepareConfig,
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("always")
             result = prepare(config, force=args.force, log=console.log, progress=progress)
     except (FastaFormatError, OSError, ValueError) as err:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
         # Plain stderr, not rich: a wrapped `file:line:` would no longer be clickable.
         print(f"protein-performer prepare: error: {err}", file=sys.stderr)
         return 1

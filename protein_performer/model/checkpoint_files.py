@@ -7,8 +7,8 @@ reliable about progress; the global step recorded inside each file does. Reading
 memory-mapped `torch.load` (tensors are not read), so choosing among a few files is cheap even
 for large models.
 
-Plain torch only: the training layer (resume) and the analysis layer (default checkpoint) both
-choose through here.
+Plain torch only, beside `model.io`: `--resume` chooses through here, and so can any layer
+that must pick among a run's checkpoints without importing Lightning.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from typing import NoReturn
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
+from protein_performer.cli_support import DEBUG_ENV
 from protein_performer.model.config import PRESETS, PerformerConfig
 from protein_performer.training.launch import UserError, datamodule_class, prepare_launch
 from protein_performer.training.lit_module import OptimConfig
@@ -123,6 +124,8 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
         except (EmptySplitError, OSError, ValueError) as error:
             raise UserError(f"data: {error}") from error
     except UserError as error:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
         print(f"protein-performer train: error: {error}", file=sys.stderr)
         return 2
     run_dir, trainer = launch.run_dir, launch.trainer
