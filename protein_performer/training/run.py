@@ -186,13 +186,14 @@ def build_trainer(
     wandb: bool = False,
     wandb_project: str = "protein-performer",
     extra_callbacks: list[Callback] | None = None,
-    shards_batches: bool = True,
+    shards_batches: bool = False,
     resume_step: int | None = None,
 ) -> L.Trainer:
     """A Trainer wired with our callbacks and loggers, writing under `run_dir`.
 
     `shards_batches`: the DataModule's batch samplers already give each DDP rank its own batches
-    (`EpochBatchSampler`), so Lightning must not wrap them in a DistributedSampler.
+    (`ProteinDataModule.shards_batches_per_rank`, `EpochBatchSampler`), so Lightning must not
+    wrap them in a DistributedSampler.
     `resume_step`: the step of the checkpoint this run resumes, so the CSV log continues.
     Checkpoints are written by `AtomicCheckpointIO` (temporary file beside the target).
     """
