@@ -53,17 +53,22 @@ def _key_is_idle(parent: Path, key: str) -> bool:
         os.close(fd)
 
 
-def remove_leftovers(parent: Path, held_key: str) -> list[Path]:
+def remove_leftovers(parent: Path, held_key: str | None = None) -> list[Path]:
     """Delete `.tmp-*` / `.old-*` directories that no live builder owns; returns them.
 
-    `held_key` is the key whose lock the caller holds: its leftovers are all stale.
+    `held_key` is the key whose lock the caller holds: its leftovers are all stale. Best
+    effort: in a directory this process may not write to, nothing is removed.
     """
     removed = []
     for path in parent.iterdir():
         if not path.name.startswith(_LEFTOVER_PREFIXES) or not path.is_dir():
             continue
         key = path.name[5:].split("-", 1)[0]
-        if key == held_key or _key_is_idle(parent, key):
+        try:
+            stale = key == held_key or _key_is_idle(parent, key)
+        except OSError:
+            continue
+        if stale:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

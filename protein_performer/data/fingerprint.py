@@ -45,8 +45,11 @@ def content_digest(path: Path, memo_dir: Path | None = None) -> str:
         memo[key] = value
         # Write-then-rename so that concurrent runs never read a half-written memo.
         tmp = memo_path.with_name(f".{_MEMO_NAME}.{os.getpid()}")
-        tmp.write_text(json.dumps(memo, indent=1))
-        os.replace(tmp, memo_path)
+        try:
+            tmp.write_text(json.dumps(memo, indent=1))
+            os.replace(tmp, memo_path)
+        except OSError:
+            pass  # a read-only cache: the memo only saves time
     return value
 
 

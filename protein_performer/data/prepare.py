@@ -252,9 +252,14 @@ def prepare(
     cache_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = fingerprint_for(config)
     final = cache_dir / fingerprint
+    # A verified hit needs no lock (swaps are atomic), so a read-only shared cache still serves.
+    if not force and final.exists() and not problems(final, fingerprint):
+        remove_leftovers(cache_dir)
+        log(f"cached: {final}")
+        return PrepareResult(final, read_meta(final) or {}, built=False)
     with build_lock(cache_dir, fingerprint):
         remove_leftovers(cache_dir, fingerprint)
-        if not force and final.exists():
+        if not force and final.exists():  # again: another builder may have finished meanwhile
             found = problems(final, fingerprint)
             if not found:
                 log(f"cached: {final}")

@@ -185,3 +185,15 @@ def test_progress_follows_the_input_to_its_end(tmp_path, fasta_factory, make_rec
     calls = []
     prepare(_config(path, tmp_path / "cache"), progress=lambda done, total: calls.append(done))
     assert calls and calls[-1] == path.stat().st_size
+
+
+def test_a_verified_cache_hit_takes_no_lock(built, monkeypatch):
+    """So a cache prepared once and mounted read-only still serves every training job."""
+    config, first = built
+
+    def no_lock(*args, **kwargs):
+        raise AssertionError("a cache hit took the build lock")
+
+    monkeypatch.setattr(prepare_module, "build_lock", no_lock)
+    again = prepare(config)
+    assert not again.built and again.path == first.path
