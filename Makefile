@@ -13,6 +13,7 @@ CHECKPOINT ?=
 BENCH_ARGS ?=
 BUDGET ?= 25000000
 EXPERIMENTS_ARGS ?=
+SOAK ?= 25
 
 # No network calls by default: W&B logs offline, Hugging Face never reaches the hub.
 export WANDB_MODE ?= offline
@@ -21,7 +22,8 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train family family-bench analyze bench test lint format notebooks experiments clean
+.PHONY: help install data train family family-bench analyze bench test soak lint format notebooks \
+	experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -42,8 +44,8 @@ install: $(STAMP) ## Create .venv and install the package with dev tools (torch 
 data: $(STAMP) ## Prepare the shipped UniProt sample into tokenised Arrow splits (cached)
 	$(VENV)/bin/protein-performer prepare
 
-train: data ## Train the default Performer-ReLU MLM on CPU (CONFIG=configs/x.yaml for another)
-	$(VENV)/bin/protein-performer train --config $(CONFIG)
+train: data ## Train the default Performer-ReLU MLM on CPU (CONFIG=configs/x.yaml for another); continues an existing run
+	$(VENV)/bin/protein-performer train --config $(CONFIG) --resume true
 
 FAMILY_CONFIG ?= configs/family.yaml
 FAMILY_ARGS ?=
@@ -63,6 +65,12 @@ bench: $(BENCH_STAMP) ## Attention + generation benchmarks (BENCH_ARGS=--quick f
 
 test: $(STAMP) ## Run the test suite (CPU, a few minutes)
 	WANDB_MODE=disabled $(PY) -m pytest -q
+
+soak: $(STAMP) ## Fault injection: SOAK seeded kills each of prepare --force and training, then counts
+	rm -f reports/soak.jsonl && mkdir -p reports
+	PP_FAULT_ITERATIONS=$(SOAK) PP_FAULT_TIMED=1 PP_FAULT_REPORT=reports/soak.jsonl \
+		WANDB_MODE=disabled $(PY) -m pytest -q tests/reliability/test_fault_injection.py; \
+	status=$$?; $(PY) -m tests.reliability.fault_counts reports/soak.jsonl; exit $$status
 
 lint: $(STAMP) ## ruff check + format check (99 columns, notebooks included)
 	$(VENV)/bin/ruff check .

@@ -14,6 +14,7 @@ import gzip
 import os
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 
@@ -136,3 +137,14 @@ def tiny_causal_checkpoint(tmp_path_factory, tiny_fasta, tiny_cache_dir) -> Path
     """Path of a real Lightning checkpoint of a tiny Performer-ReLU causal model."""
     run_dir = tmp_path_factory.mktemp("tiny_causal_run")
     return train_tiny(run_dir, tiny_fasta, tiny_cache_dir, "causal")
+
+
+class KillAt(L.Callback):
+    """Simulates a crash: raises before training batch `step` starts."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step == self.step:
+            raise RuntimeError("killed")

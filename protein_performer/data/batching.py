@@ -128,44 +128,33 @@ class _EpochForwarder:
     """Lightning calls `set_epoch` on `loader.sampler` and `loader.batch_sampler.sampler`, never
     on the batch sampler itself; exposing this as `.sampler` routes the call to it."""
 
-    def __init__(self, owner: TokenBudgetBatchSampler) -> None:
+    def __init__(self, owner: EpochBatchSampler) -> None:
         self.owner = owner
 
     def set_epoch(self, epoch: int) -> None:
         self.owner.set_epoch(epoch)
 
 
-class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
-    """Batches of similar-length items holding at most `tokens_per_batch` padded tokens.
+class EpochBatchSampler(torch.utils.data.Sampler[list[int]]):
+    """Batches that are a pure function of `(seed, epoch)`, sharded over DDP ranks, resumable
+    mid-epoch.
 
-    Items are shuffled (in training), cut into pools of `pool_size`, sorted by length within a
-    pool, packed greedily so that `batch_size x longest <= tokens_per_batch`, and the batches are
-    shuffled again: little padding, yet no fixed length order across an epoch. Deterministic
-    given `seed` and the epoch (`set_epoch`, which Lightning calls before every epoch through
-    `.sampler`).
-    Under DDP each rank takes every `world_size`-th batch; use it with
-    `Trainer(use_distributed_sampler=False)` so Lightning does not wrap it again.
+    Subclasses say how one epoch's items become batches (`_epoch_batches`). Determinism is what
+    makes a resumed run see the same data order as an uninterrupted one: `skip(epoch, n)` makes
+    the next pass over `epoch` start at its `n`-th batch (the DataLoader records `n` in the
+    checkpoint). Under DDP each rank takes every `world_size`-th batch, so use it with
+    `Trainer(use_distributed_sampler=False)` and Lightning does not wrap it again.
     """
 
     def __init__(
         self,
-        lengths: np.ndarray,
-        tokens_per_batch: int,
         *,
         shuffle: bool,
         seed: int = 0,
-        pool_size: int = 1 << 14,
         rank: int | None = None,
         world_size: int | None = None,
     ) -> None:
-        self.lengths = np.asarray(lengths, dtype=np.int64)
-        if len(self.lengths) and tokens_per_batch < int(self.lengths.max()):
-            raise ValueError(
-                f"tokens_per_batch={tokens_per_batch} is smaller than the longest item "
-                f"({int(self.lengths.max())} tokens); raise it or lower max_len"
-            )
-        self.tokens_per_batch = tokens_per_batch
-        self.shuffle, self.seed, self.pool_size = shuffle, seed, pool_size
+        self.shuffle, self.seed = shuffle, seed
         dist_ready = torch.distributed.is_available() and torch.distributed.is_initialized()
         if rank is None:
             rank = torch.distributed.get_rank() if dist_ready else 0
@@ -175,14 +164,85 @@ class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
         self.epoch = 0
         self.sampler = _EpochForwarder(self)
         self._cache: tuple[int, list[list[int]]] | None = None
+        self._skip: tuple[int, int] | None = None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def skip(self, epoch: int, n_batches: int) -> None:
+        """Start the next pass over `epoch` at batch `n_batches` (ignored for other epochs)."""
+        self._skip = (epoch, n_batches)
+
+    def _epoch_batches(self, rng: np.random.Generator) -> list[list[int]]:
+        raise NotImplementedError
+
     def _batches(self) -> list[list[int]]:
         if self._cache is not None and self._cache[0] == self.epoch:
             return self._cache[1]
-        rng = np.random.default_rng([self.seed, self.epoch])
+        batches = self._epoch_batches(np.random.default_rng([self.seed, self.epoch]))
+        if self.shuffle:
+            # Every rank must run the same number of steps, or DDP waits forever.
+            batches = batches[: len(batches) - len(batches) % self.world_size]
+        batches = batches[self.rank :: self.world_size]
+        self._cache = (self.epoch, batches)
+        return batches
+
+    def __len__(self) -> int:
+        return len(self._batches())
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = self._batches()
+        start = 0
+        if self._skip is not None and self._skip[0] == self.epoch:
+            start = self._skip[1]
+        self._skip = None
+        yield from batches[start:]
+
+
+class FixedBatchSampler(EpochBatchSampler):
+    """`batch_size` items per batch (the last one may be shorter), shuffled per epoch in
+    training; the order is `default_rng([seed, epoch])`'s, not torch's global RNG's."""
+
+    def __init__(self, n_items: int, batch_size: int, *, shuffle: bool, **kwargs: Any) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        super().__init__(shuffle=shuffle, **kwargs)
+        self.n_items, self.batch_size = n_items, batch_size
+
+    def _epoch_batches(self, rng: np.random.Generator) -> list[list[int]]:
+        order = rng.permutation(self.n_items) if self.shuffle else np.arange(self.n_items)
+        return [
+            order[i : i + self.batch_size].tolist() for i in range(0, len(order), self.batch_size)
+        ]
+
+
+class TokenBudgetBatchSampler(EpochBatchSampler):
+    """Batches of similar-length items holding at most `tokens_per_batch` padded tokens.
+
+    Items are shuffled (in training), cut into pools of `pool_size`, sorted by length within a
+    pool, packed greedily so that `batch_size x longest <= tokens_per_batch`, and the batches are
+    shuffled again: little padding, yet no fixed length order across an epoch.
+    """
+
+    def __init__(
+        self,
+        lengths: np.ndarray,
+        tokens_per_batch: int,
+        *,
+        shuffle: bool,
+        pool_size: int = 1 << 14,
+        **kwargs: Any,
+    ) -> None:
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        if len(self.lengths) and tokens_per_batch < int(self.lengths.max()):
+            raise ValueError(
+                f"tokens_per_batch={tokens_per_batch} is smaller than the longest item "
+                f"({int(self.lengths.max())} tokens); raise it or lower max_len"
+            )
+        super().__init__(shuffle=shuffle, **kwargs)
+        self.tokens_per_batch, self.pool_size = tokens_per_batch, pool_size
+
+    def _epoch_batches(self, rng: np.random.Generator) -> list[list[int]]:
         n = len(self.lengths)
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         batches: list[list[int]] = []
@@ -202,14 +262,4 @@ class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
                 batches.append(batch)
         if self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
-            # Every rank must run the same number of steps, or DDP waits forever.
-            batches = batches[: len(batches) - len(batches) % self.world_size]
-        batches = batches[self.rank :: self.world_size]
-        self._cache = (self.epoch, batches)
         return batches
-
-    def __len__(self) -> int:
-        return len(self._batches())
-
-    def __iter__(self) -> Iterator[list[int]]:
-        yield from self._batches()

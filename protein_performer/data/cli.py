@@ -7,14 +7,32 @@ protein-performer prepare --fasta uniref50.fasta.gz --ood-taxa "" --valid-fracti
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
+from protein_performer.cli_support import DEBUG_ENV
 from protein_performer.data.fasta import FastaFormatError
-from protein_performer.data.prepare import PrepareConfig, parse_accessions, parse_taxa, prepare
+from protein_performer.data.prepare import (
+    PrepareConfig,
+    empty_splits,
+    parse_accessions,
+    parse_taxa,
+    prepare,
+)
 from protein_performer.data.stats import print_stats
 
 
@@ -44,8 +62,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.unknown,
         help="invalid residues: fail (default) or map to X",
     )
-    parser.add_argument("--force", action="store_true", help="rebuild even if cached")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="processes tokenising records (pass 1); the result is identical for any count",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even if cached. The cache key hashes the FASTA's bytes; the hash is reused "
+        "while the file's path, inode, size, mtime and ctime are all unchanged (ctime changes on "
+        "every write and cannot be set back), and a cache is re-verified against its shard "
+        "list on every use",
+    )
     return parser
+
+
+@contextlib.contextmanager
+def _progress_bar(console: Console) -> Iterator[Callable[[int, int], None]]:
+    """A Rich bar over the input's bytes (compressed bytes for gzip), shown only on a terminal."""
+    columns = (
+        TextColumn("pass 1"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("read", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,11 +111,14 @@ def main(argv: list[str] | None = None) -> int:
             ood_taxa=parse_taxa(args.ood_taxa),
             ood_accessions=parse_accessions(args.ood_accessions),
             unknown=args.unknown,
+            workers=args.workers,
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _progress_bar(console) as progress:
             warnings.simplefilter("always")
-            result = prepare(config, force=args.force, log=console.log)
-    except (FastaFormatError, FileNotFoundError, ValueError) as err:
+            result = prepare(config, force=args.force, log=console.log, progress=progress)
+    except (FastaFormatError, OSError, ValueError) as err:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
         # Plain stderr, not rich: a wrapped `file:line:` would no longer be clickable.
         print(f"protein-performer prepare: error: {err}", file=sys.stderr)
         return 1
@@ -86,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta['empty_skipped']:,} empty records removed"
     )
     print_stats(result.summaries(), f"Sequence lengths per split ({config.fasta})", console)
+    for name in empty_splits(meta):
+        # Not an error here: a small or unusual input is still worth looking at; train and
+        # evaluate refuse the empty splits they need.
+        print(
+            f"protein-performer prepare: warning: split {name!r} is empty "
+            f"({meta['records_read']:,} records read; --valid-fraction {config.valid_fraction}, "
+            f"--test-fraction {config.test_fraction}, --ood-taxa {args.ood_taxa!r})",
+            file=sys.stderr,
+        )
     if result.built:
         console.print(
             f"built in {meta['seconds']:.1f} s: {meta['residues_per_second']:,.0f} residues/s"

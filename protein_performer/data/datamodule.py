@@ -8,7 +8,9 @@ so that LightningCLI/jsonargparse can set them from YAML or the command line.
 from __future__ import annotations
 
 import logging
-from typing import Literal
+import warnings
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import lightning as L
 import numpy as np
@@ -16,7 +18,13 @@ from datasets import Dataset, DatasetDict
 from torch.utils.data import DataLoader
 
 from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, VOCAB_SIZE
-from protein_performer.data.batching import CausalCollator, MLMCollator, TokenBudgetBatchSampler
+from protein_performer.data.batching import (
+    CausalCollator,
+    EpochBatchSampler,
+    FixedBatchSampler,
+    MLMCollator,
+    TokenBudgetBatchSampler,
+)
 from protein_performer.data.prepare import (
     PrepareConfig,
     PrepareResult,
@@ -27,6 +35,46 @@ from protein_performer.data.prepare import (
 from protein_performer.data.sequences import ConcatChunkDataset, SingleSequenceDataset
 
 log = logging.getLogger(__name__)
+_TEST_SPLITS = ("test", "ood")
+
+
+class EmptySplitError(ValueError):
+    """A split that training needs has no rows."""
+
+
+def _check_positive(**values: int | None) -> None:
+    for name, value in values.items():
+        if value is not None and value < 1:
+            raise ValueError(f"data.{name} must be >= 1, got {value}")
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader whose position within the epoch is saved in checkpoints.
+
+    Lightning stores `state_dict()` of every training loader that has one and hands it back
+    through `load_state_dict` on resume; the batch sampler then starts that epoch at the batch
+    where the checkpoint was taken, so a resumed run sees exactly the batches an uninterrupted
+    run would have (the order is a function of seed and epoch, see `EpochBatchSampler`).
+    Lightning does not prefetch from sized loaders, so batches handed out = batches trained on.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._position = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        sampler: EpochBatchSampler = self.batch_sampler
+        skip = sampler._skip
+        self._position = skip[1] if skip is not None and skip[0] == sampler.epoch else 0
+        for batch in super().__iter__():
+            self._position += 1
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": int(self.batch_sampler.epoch), "position": self._position}
+
+    def load_state_dict(self, state_dict: dict[str, int]) -> None:
+        self.batch_sampler.skip(int(state_dict["epoch"]), int(state_dict["position"]))
 
 
 class ProteinDataModule(L.LightningDataModule):
@@ -53,7 +101,9 @@ class ProteinDataModule(L.LightningDataModule):
         mask_prob: MLM selection probability.
     """
 
-    test_split_names: tuple[str, ...] = ("test", "ood")
+    # Our batch samplers give each DDP rank its own batches (`EpochBatchSampler`): the trainer
+    # must be built with use_distributed_sampler=False so Lightning does not wrap them again.
+    shards_batches_per_rank = True
 
     def __init__(
         self,
@@ -76,6 +126,17 @@ class ProteinDataModule(L.LightningDataModule):
         mask_prob: float = 0.15,
     ) -> None:
         super().__init__()
+        _check_positive(
+            batch_size=batch_size,
+            max_len=max_len,
+            tokens_per_batch=tokens_per_batch,
+            eval_max_sequences=eval_max_sequences,
+            train_max_sequences=train_max_sequences,
+        )
+        if num_workers < 0:
+            raise ValueError(f"data.num_workers must be >= 0, got {num_workers}")
+        if not 0 < mask_prob <= 1:
+            raise ValueError(f"data.mask_prob must be in (0, 1], got {mask_prob}")
         if mode not in ("single", "concat"):
             raise ValueError(f"mode must be 'single' or 'concat', got {mode!r}")
         if objective not in ("mlm", "causal"):
@@ -109,6 +170,14 @@ class ProteinDataModule(L.LightningDataModule):
             return
         self.prepared = prepare(self.prepare_config, log=log.info)
         self.splits = self.prepared.load()
+        # Training cannot run without these two; evaluation skips other empty splits.
+        empty = [name for name in ("train", "valid") if self.splits[name].num_rows == 0]
+        if empty:
+            raise EmptySplitError(
+                f"{self.prepare_config.fasta}: the {' and '.join(empty)} split(s) came out empty "
+                f"({self.prepared.meta['records_read']:,} records read); use a larger input or "
+                f"change data.valid_fraction / data.test_fraction"
+            )
         for name, split in self.splits.items():
             cap = self.train_max_sequences if name == "train" else self.eval_max_sequences
             self.datasets[name] = self._make_dataset(_head(split, cap), train=name == "train")
@@ -132,20 +201,33 @@ class ProteinDataModule(L.LightningDataModule):
             "num_workers": self.num_workers,
             "persistent_workers": self.num_workers > 0,
         }
+        sampler: EpochBatchSampler
         if self.tokens_per_batch is not None:
             sampler = TokenBudgetBatchSampler(
                 dataset.item_lengths(), self.tokens_per_batch, shuffle=train, seed=self.seed
             )
-            return DataLoader(dataset, batch_sampler=sampler, **common)
-        return DataLoader(
-            dataset, batch_size=self.batch_size, shuffle=train, drop_last=False, **common
-        )
+        else:
+            sampler = FixedBatchSampler(
+                len(dataset), self.batch_size, shuffle=train, seed=self.seed
+            )
+        return ResumableLoader(dataset, batch_sampler=sampler, **common)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("valid", train=False)
+
+    @property
+    def test_split_names(self) -> tuple[str, ...]:
+        """The evaluation splits `test_dataloader` returns, in order: test and ood, less any
+        that came out empty (a warning says so)."""
+        if self.splits is None:
+            return _TEST_SPLITS
+        names = tuple(n for n in _TEST_SPLITS if self.splits[n].num_rows > 0)
+        for name in sorted(set(_TEST_SPLITS) - set(names)):
+            warnings.warn(f"split {name!r} is empty: not evaluated", UserWarning, stacklevel=2)
+        return names
 
     def test_dataloader(self) -> list[DataLoader]:
         return [self._loader(name, train=False) for name in self.test_split_names]

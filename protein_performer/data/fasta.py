@@ -69,12 +69,14 @@ class FastaRecord(NamedTuple):
         return f"{self.path}:{self.seq_lines[i]}:{position - start}"
 
 
-def _open_binary(path: Path, stack: ExitStack) -> BinaryIO:
-    """Open `path` for reading bytes, decompressing gzip; refuse other binary formats."""
+def _open_binary(path: Path, stack: ExitStack) -> tuple[BinaryIO, BinaryIO]:
+    """Open `path` for reading bytes, decompressing gzip; refuse other binary formats.
+    Returns `(lines, raw)`: the stream to read lines from and the file under it (whose position
+    says how far through the input the reader is)."""
     raw = stack.enter_context(open(path, "rb", buffering=1 << 20))
     head = raw.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
     if head.startswith(GZIP_MAGIC):
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), raw
     for magic, kind in _OTHER_MAGIC.items():
         if head.startswith(magic):
             raise FastaFormatError(
@@ -84,7 +86,7 @@ def _open_binary(path: Path, stack: ExitStack) -> BinaryIO:
     if b"\x00" in head:
         # Checked up front so that a binary file without newlines is never read as one "line".
         raise _binary_error(path, head[: head.index(b"\x00")].count(b"\n") + 1, "NUL byte")
-    return raw
+    return raw, raw
 
 
 def _binary_error(path: Path, line_no: int, why: str) -> FastaFormatError:
@@ -92,12 +94,16 @@ def _binary_error(path: Path, line_no: int, why: str) -> FastaFormatError:
 
 
 def iter_fasta(
-    path: str | Path, *, on_empty: Callable[[str], None] | None = None
+    path: str | Path,
+    *,
+    on_empty: Callable[[str], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[FastaRecord]:
     """Yield the records of `path` in file order, streaming.
 
     Empty records are skipped with a `FastaWarning`; `on_empty(message)` is called as well, so a
-    caller can count them without intercepting warnings.
+    caller can count them without intercepting warnings. `on_progress(bytes)` is called every
+    few thousand lines with how many bytes of the file (compressed, for gzip) were read.
     """
     path = Path(path)
     stack = ExitStack()
@@ -131,8 +137,10 @@ def iter_fasta(
         return record
 
     try:
-        fh = _open_binary(path, stack)
+        fh, raw = _open_binary(path, stack)
         for line_no, raw_line in enumerate(fh, start=1):  # noqa: B007 - line_no used after loop
+            if on_progress is not None and not line_no & 0x3FFF:
+                on_progress(raw.tell())
             if b"\x00" in raw_line:
                 raise _binary_error(path, line_no, "NUL byte")
             line = raw_line.strip()

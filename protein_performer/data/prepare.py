@@ -5,11 +5,13 @@ complete one exists for the same fingerprint. The fingerprint covers the input's
 (BLAKE2b of its bytes; see `content_digest`) and every option that changes the result, so editing
 the FASTA or an option rebuilds, while renaming or touching the file does not.
 
-Atomicity: everything is built in `cache_dir/.tmp-<fingerprint>-<pid>-<random>/` and the
-directory is renamed to `cache_dir/<fingerprint>/` only after every shard and `meta.json` are
-flushed to disk. A run killed at any point leaves at most a `.tmp-*` directory, which is never
-read and is removed by the next run; a final-named directory is trusted only if its `meta.json`
-records the same fingerprint and `complete: true`, so a damaged copy is rebuilt as well.
+Atomicity (see `atomic_dir`): everything is built in `cache_dir/.tmp-<fingerprint>-...`, flushed
+to disk, and swapped in as `cache_dir/<fingerprint>/` (old result renamed aside, new renamed in,
+old deleted last), under a per-fingerprint lock so concurrent builders never undo each other. A
+kill at any point leaves the old result, the new one, or none, plus leftovers that the next run
+removes. A cached directory is trusted only if its `meta.json` records the same fingerprint,
+`complete: true`, and shard lists that the files on disk still match (`manifest`); otherwise it
+is rebuilt, and `load_prepared` refuses it with a message saying how to rebuild.
 
 Memory stays bounded by two streaming passes (see `splits` for the duplicate-resolution
 argument): pass 1 reads the FASTA once, tokenises and spills records into digest buckets; pass 2
@@ -19,7 +21,6 @@ resolves one bucket at a time and appends the kept records to per-split Arrow sh
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -32,13 +33,24 @@ import pyarrow.compute as pc
 from datasets import DatasetDict
 
 from protein_performer.constants import VOCAB_SIZE
+from protein_performer.data.atomic_dir import (
+    build_lock,
+    fsync_tree,
+    new_tmp,
+    remove_leftovers,
+    swap_in,
+)
+from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.fingerprint import content_digest, fingerprint_of
+from protein_performer.data.manifest import split_manifest, split_problems, write_hf_metadata
 from protein_performer.data.records import encode_records
-from protein_performer.data.shards import BucketSpill, ShardWriter, load_split
+from protein_performer.data.shards import FEATURES, BucketSpill, ShardWriter, load_split
 from protein_performer.data.splits import SPLITS, resolve_duplicates
 from protein_performer.data.stats import LengthSummary, SplitStats
 from protein_performer.data.tokenizer import UnknownPolicy
 
+# The shard contents define the format. A cache written before meta.json listed its shards has
+# the same fingerprint and is rebuilt in place, because `problems` finds no shard list in it.
 FORMAT_VERSION = 1
 # Plasmodium knowlesi (strain H) and Synechococcus elongatus PCC 7942: two whole proteomes of the
 # shipped sample (5,096 and 2,658 records) whose genera also have other members in training, so
@@ -65,7 +77,7 @@ class PrepareConfig:
     """Options of a preparation.
 
     The fingerprint takes the FASTA's content (not its path) and every option that changes the
-    result; `cache_dir` and the three sizes at the end change only how the work is done.
+    result; `cache_dir`, the three sizes and `workers` change only how the work is done.
     """
 
     fasta: str = "data/uniprot_sample.fasta.gz"
@@ -80,6 +92,7 @@ class PrepareConfig:
     bucket_bytes: int = 64 << 20  # target size of one pass-2 bucket (bounds peak memory)
     spill_buffer_bytes: int = 32 << 20  # total pass-1 write buffers across buckets
     shard_bytes: int = 512 << 20  # roll output shards at about this size
+    workers: int = 1  # pass-1 tokenising processes; the result is the same for any count
 
     def __post_init__(self) -> None:
         # Checked here, not in pass 2, so a bad option fails before reading a 60 GB file.
@@ -87,12 +100,21 @@ class PrepareConfig:
             raise ValueError("valid_fraction and test_fraction must be >= 0")
         if self.valid_fraction + self.test_fraction >= 1:
             raise ValueError("valid_fraction + test_fraction must be < 1 (train needs a share)")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.unknown not in ("error", "x"):
             raise ValueError(f"unknown must be 'error' or 'x', got {self.unknown!r}")
 
     def fingerprinted(self) -> dict:
         options = asdict(self)
-        for name in ("fasta", "cache_dir", "bucket_bytes", "spill_buffer_bytes", "shard_bytes"):
+        for name in (
+            "fasta",
+            "cache_dir",
+            "bucket_bytes",
+            "spill_buffer_bytes",
+            "shard_bytes",
+            "workers",
+        ):
             options.pop(name)
         options["ood_taxa"] = sorted(set(self.ood_taxa))
         options["ood_accessions"] = sorted(set(self.ood_accessions))
@@ -133,10 +155,18 @@ class PrepareResult:
         return {name: SplitStats.from_json(self.meta["stats"][name]).summary() for name in SPLITS}
 
 
+class PreparedDataError(FileNotFoundError):
+    """A prepared directory is missing, incomplete, or differs from what its meta.json lists."""
+
+
 def load_prepared(path: Path) -> DatasetDict:
-    """The four splits of a complete preparation, memory-mapped."""
-    if not is_complete(path):
-        raise FileNotFoundError(f"{path}: not a complete preparation (no valid meta.json)")
+    """The four splits of a complete, verified preparation, memory-mapped."""
+    found = problems(path)
+    if found:
+        raise PreparedDataError(
+            f"{path}: damaged preparation ({'; '.join(found[:3])}); rebuild it with "
+            f"`protein-performer prepare --force` (or delete the directory)"
+        )
     return DatasetDict({name: load_split(path / name) for name in SPLITS})
 
 
@@ -147,11 +177,22 @@ def read_meta(path: Path) -> dict | None:
         return None
 
 
-def is_complete(path: Path, fingerprint: str | None = None) -> bool:
+def problems(path: Path, fingerprint: str | None = None) -> list[str]:
+    """Why `path` is not a trustworthy preparation (empty when it is one): meta.json missing or
+    incomplete, another fingerprint, or any split's shards differing from their manifest."""
     meta = read_meta(path)
     if meta is None or meta.get("complete") is not True:
-        return False
-    return fingerprint is None or meta.get("fingerprint") == fingerprint
+        return [f"{path}/meta.json: missing or not complete"]
+    if fingerprint is not None and meta.get("fingerprint") != fingerprint:
+        return [f"{path}/meta.json: fingerprint {meta.get('fingerprint')} is not {fingerprint}"]
+    manifests = meta.get("splits")
+    if not isinstance(manifests, dict) or set(manifests) != set(SPLITS):
+        return [f"{path}/meta.json: no shard list for the splits {', '.join(SPLITS)}"]
+    return [p for name in SPLITS for p in split_problems(path / name, manifests[name])]
+
+
+def is_complete(path: Path, fingerprint: str | None = None) -> bool:
+    return not problems(path, fingerprint)
 
 
 def _n_buckets(fasta: Path, config: PrepareConfig) -> int:
@@ -162,34 +203,21 @@ def _n_buckets(fasta: Path, config: PrepareConfig) -> int:
     return int(np.clip(-(-size // config.bucket_bytes), 1, MAX_BUCKETS))
 
 
-def _fsync_tree(root: Path) -> None:
-    for path in sorted(root.rglob("*")) + [root]:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _remove_stale_tmp(cache_dir: Path, fingerprint: str) -> None:
-    """Delete `.tmp-<fingerprint>-<pid>-*` directories whose process is gone."""
-    for tmp in cache_dir.glob(f".tmp-{fingerprint}-*"):
-        try:
-            pid = int(tmp.name.split("-")[2])
-            os.kill(pid, 0)
-            alive = pid != os.getpid()
-        except (ValueError, IndexError, ProcessLookupError):
-            alive = False
-        except PermissionError:
-            alive = True
-        if not alive:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def fingerprint_for(config: PrepareConfig) -> str:
     """The cache directory name `prepare(config)` uses (hashes the FASTA, memoised)."""
     content = content_digest(Path(config.fasta), Path(config.cache_dir))
     return fingerprint_of(content, config.fingerprinted(), FORMAT_VERSION)
+
+
+def _check_paths(config: PrepareConfig) -> tuple[Path, Path]:
+    fasta, cache_dir = Path(config.fasta), Path(config.cache_dir)
+    if fasta.is_dir():
+        raise FileNotFoundError(f"{fasta}: is a directory, expected a FASTA file")
+    if not fasta.is_file():
+        raise FileNotFoundError(f"{fasta}: FASTA file not found")
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise NotADirectoryError(f"{cache_dir}: cache directory is an existing file")
+    return fasta, cache_dir
 
 
 def find_prepared(config: PrepareConfig) -> PrepareResult | None:
@@ -203,51 +231,75 @@ def find_prepared(config: PrepareConfig) -> PrepareResult | None:
     return PrepareResult(path, read_meta(path) or {}, built=False)
 
 
+def empty_splits(meta: dict) -> list[str]:
+    """Names of the splits with no rows."""
+    return [name for name in SPLITS if meta["splits"][name]["rows"] == 0]
+
+
 def prepare(
-    config: PrepareConfig, *, force: bool = False, log: Callable[[str], None] = lambda _: None
+    config: PrepareConfig,
+    *,
+    force: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PrepareResult:
-    """Prepare `config.fasta` into `config.cache_dir/<fingerprint>/`, or reuse a cached result."""
-    fasta, cache_dir = Path(config.fasta), Path(config.cache_dir)
-    if not fasta.is_file():
-        raise FileNotFoundError(f"{fasta}: FASTA file not found")
+    """Prepare `config.fasta` into `config.cache_dir/<fingerprint>/`, or reuse a cached result.
+
+    A cached result is verified against its manifest first; a damaged one is rebuilt (and said
+    so through `log`). `progress(bytes_read, bytes_total)` follows pass 1 through the input.
+    """
+    fasta, cache_dir = _check_paths(config)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = fingerprint_for(config)
     final = cache_dir / fingerprint
-    _remove_stale_tmp(cache_dir, fingerprint)
-    if not force and is_complete(final, fingerprint):
+    # A verified hit needs no lock (swaps are atomic), so a read-only shared cache still serves.
+    if not force and final.exists() and not problems(final, fingerprint):
+        remove_leftovers(cache_dir)
         log(f"cached: {final}")
         return PrepareResult(final, read_meta(final) or {}, built=False)
-    tmp = cache_dir / f".tmp-{fingerprint}-{os.getpid()}-{os.urandom(4).hex()}"
-    try:
-        meta = _build(fasta, tmp, config, log)
-        content = content_digest(fasta, cache_dir)  # memoised: no second read
-        meta.update(fingerprint=fingerprint, content_blake2b=content, complete=True)
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        _fsync_tree(tmp)
-        if final.exists():  # incomplete or forced: replace it
-            shutil.rmtree(final)
+    with build_lock(cache_dir, fingerprint):
+        remove_leftovers(cache_dir, fingerprint)
+        if not force and final.exists():  # again: another builder may have finished meanwhile
+            found = problems(final, fingerprint)
+            if not found:
+                log(f"cached: {final}")
+                return PrepareResult(final, read_meta(final) or {}, built=False)
+            log(f"rebuilding {final}: {'; '.join(found[:3])}")
+        tmp = new_tmp(cache_dir, fingerprint)
         try:
-            os.rename(tmp, final)
-        except OSError:
-            # Another process renamed a complete result into place first: use that one.
-            if not is_complete(final, fingerprint):
-                raise
+            meta = _build(fasta, tmp, config, log, progress)
+            content = content_digest(fasta, cache_dir)  # memoised: no second read
+            meta.update(fingerprint=fingerprint, content_blake2b=content, complete=True)
+            write_hf_metadata(tmp, meta["splits"], FEATURES.to_dict(), fingerprint)
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+            fsync_tree(tmp)
+            swap_in(tmp, final)
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return PrepareResult(final, read_meta(final) or meta, built=True)
+            raise
+    return PrepareResult(final, meta, built=True)
 
 
-def _build(fasta: Path, out: Path, config: PrepareConfig, log: Callable[[str], None]) -> dict:
+def _build(
+    fasta: Path,
+    out: Path,
+    config: PrepareConfig,
+    log: Callable[[str], None],
+    progress: Callable[[int, int], None] | None,
+) -> dict:
     start = time.perf_counter()
     n_buckets = _n_buckets(fasta, config)
     spill = BucketSpill(
         out / "spill", n_buckets, max(1 << 20, config.spill_buffer_bytes // n_buckets)
     )
     log(f"pass 1: reading {fasta} into {n_buckets} bucket(s)")
-    counts = encode_records(fasta, config, spill)
+    counts = encode_records(fasta, config, spill, progress)
     spill.close()
+    if counts.records == 0:
+        raise FastaFormatError(
+            f"{fasta}: no FASTA records with residues ({counts.empty:,} empty records); "
+            f"nothing to prepare"
+        )
     pass1_s = time.perf_counter() - start
 
     log("pass 2: removing duplicates and writing splits")
@@ -277,6 +329,7 @@ def _build(fasta: Path, out: Path, config: PrepareConfig, log: Callable[[str], N
     for writer in writers.values():
         writer.close()
     shutil.rmtree(out / "spill", ignore_errors=True)
+    manifests = {name: split_manifest(out / name) for name in SPLITS}
     seconds = time.perf_counter() - start
     return {
         "format_version": FORMAT_VERSION,
@@ -292,4 +345,5 @@ def _build(fasta: Path, out: Path, config: PrepareConfig, log: Callable[[str], N
         "pass1_seconds": pass1_s,
         "residues_per_second": counts.residues / seconds if seconds > 0 else float("nan"),
         "stats": {name: stats[name].to_json() for name in SPLITS},
+        "splits": manifests,
     }

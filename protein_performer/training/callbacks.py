@@ -13,7 +13,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, RichProgressBar
 
 
 class FeatureRedraw(Callback):
@@ -69,3 +69,32 @@ class FeatureRedraw(Callback):
         self.generator.set_state(state_dict["generator_state"])
         self.n_redraws = int(state_dict["n_redraws"])
         self.last_redraw_step = int(state_dict["last_redraw_step"])
+
+
+class StepProgressBar(RichProgressBar):
+    """Lightning's Rich bar, counted in optimizer steps over the whole run.
+
+    Runs are step-based (`max_epochs=-1`), so the stock bar reads "Epoch 0/-2" and counts
+    batches of the current epoch, which after a mid-epoch resume overshoots its total ("30/9").
+    This one always shows `global_step / max_steps` (and the epoch as a plain number).
+    """
+
+    @property
+    def total_train_batches(self) -> int | float:
+        max_steps = self.trainer.max_steps
+        return max_steps if max_steps and max_steps > 0 else super().total_train_batches
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        text = f"train (epoch {current_epoch})"
+        return f"{text:{len(self.validation_description)}}"
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+        if not self.is_disabled and self.train_progress_bar_id is None:
+            self._initialize_train_progress_bar_id()
+        self._update(self.train_progress_bar_id, trainer.global_step)
+        self._update_metrics(trainer, pl_module)
+        self.refresh()
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:  # noqa: ANN001
+        super().on_train_epoch_start(trainer, pl_module)
+        self._update(self.train_progress_bar_id, trainer.global_step)

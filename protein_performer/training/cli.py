@@ -5,14 +5,21 @@
 Sections: `model` (`PerformerConfig`, optionally starting from `model_preset`), `optim`
 (`OptimConfig`), `trainer` (`TrainerConfig`) and `data` (the arguments of
 `ProteinDataModule.__init__`, read from its signature, so the two layers cannot drift apart).
-`data.objective` follows `model.objective`. The resolved configuration is written to
-`runs/<name>/config.yaml` before training starts; feeding it back with `--config` repeats the run.
+`data.objective` follows `model.objective`. Top-level flags are kebab-case (`--runs-dir`,
+`--model-preset`, `--ckpt-path`, `--init-from`; the snake_case spellings still parse), groups
+are dotted (`--trainer.max_steps`).
 
-Flags: `--resume` continues `runs/<name>/checkpoints/last.ckpt` (same step, optimizer, features,
-redraw generator); `--init-from CKPT` loads the parameters of another run, typically of the other
-attention kind (paper §4.3), evaluates at step 0 and fine-tunes; `--find-batch-size` runs
-Lightning's batch-size finder first; `--wandb` adds a Weights & Biases logger (offline unless
-WANDB_MODE says otherwise).
+Order of a launch: every argument, input file and checkpoint is checked and the data prepared
+first (`prepare_launch`); a problem there is one line on stderr naming the flag or file, exit
+status 2, and nothing written under `runs/<name>/`. Only then is the resolved configuration
+written to `runs/<name>/config.yaml` (feeding it back with `--config` repeats the run).
+
+Flags: `--resume true` continues `runs/<name>/` from its intact checkpoint with the highest
+recorded step (same step, optimizer, features, redraw generator, data position); a launch
+without it into a directory that already holds checkpoints is refused. `--init-from CKPT`
+loads the parameters of another run, typically of the other attention kind (paper §4.3),
+evaluates at step 0 and fine-tunes; `--find-batch-size` runs Lightning's batch-size finder
+first; `--wandb` adds a Weights & Biases logger (offline unless WANDB_MODE says otherwise).
 """
 
 from __future__ import annotations
@@ -20,33 +27,43 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from pathlib import Path
-from typing import Any
+import warnings
+from typing import NoReturn
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
+from protein_performer.cli_support import DEBUG_ENV
 from protein_performer.model.config import PRESETS, PerformerConfig
+from protein_performer.training.launch import UserError, datamodule_class, prepare_launch
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 
 
-def _datamodule_class() -> type:
-    from protein_performer.data.datamodule import ProteinDataModule
+class _OneLineErrors(ArgumentParser):
+    """jsonargparse's parser with its usage errors on one line (`prog: error: ...`), like every
+    other user error of the CLI, instead of usage + tip + a message wrapped over lines."""
 
-    return ProteinDataModule
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def build_parser(preset_name: str | None = None) -> ArgumentParser:
     """The `train` parser; with `preset_name`, the `model.*` defaults come from that preset."""
-    parser = ArgumentParser(prog="protein-performer train", description=__doc__.split("\n\n")[0])
+    parser = _OneLineErrors(prog="protein-performer train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", action=ActionConfigFile, help="YAML config (configs/*.yaml)")
     parser.add_argument("--name", type=str, default="default", help="run name: runs/<name>/")
-    parser.add_argument("--runs_dir", type=str, default="runs", help="parent of run directories")
+    parser.add_argument(
+        "--runs-dir", "--runs_dir", dest="runs_dir", type=str, default="runs",
+        help="parent of run directories",
+    )  # fmt: skip
     parser.add_argument(
         "--seed", type=int, default=0, help="seed_everything (init, data, dropout)"
     )
     parser.add_argument(
+        "--model-preset",
         "--model_preset",
+        dest="model_preset",
         type=str | None,
         default=None,
         help=f"start model.* from a preset ({', '.join(sorted(PRESETS))}); model.* overrides",
@@ -54,12 +71,18 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
     parser.add_class_arguments(PerformerConfig, "model", instantiate=False)
     parser.add_class_arguments(OptimConfig, "optim", instantiate=False)
     parser.add_class_arguments(TrainerConfig, "trainer", instantiate=False)
-    datamodule_cls = _datamodule_class()
+    datamodule_cls = datamodule_class()
     parser.add_class_arguments(datamodule_cls, "data", instantiate=False)
     if "objective" in inspect.signature(datamodule_cls).parameters:
         parser.link_arguments("model.objective", "data.objective")
-    parser.add_argument("--resume", type=bool, default=False, help="continue from last.ckpt")
-    parser.add_argument("--ckpt_path", type=str | None, default=None, help="resume from this file")
+    parser.add_argument(
+        "--resume", type=bool, default=False,
+        help="continue runs/<name>/: the intact checkpoint with the highest recorded step",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ckpt-path", "--ckpt_path", dest="ckpt_path", type=str | None, default=None,
+        help="resume from this Lightning checkpoint file",
+    )  # fmt: skip
     parser.add_argument(
         "--init-from", "--init_from", dest="init_from", type=str | None, default=None,
         help="load parameters from a checkpoint of the same shape (any attention kind)",
@@ -69,7 +92,10 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         default=False, help="run Lightning's batch-size finder before training",
     )  # fmt: skip
     parser.add_argument("--wandb", type=bool, default=False, help="also log to Weights & Biases")
-    parser.add_argument("--wandb_project", type=str, default="protein-performer")
+    parser.add_argument(
+        "--wandb-project", "--wandb_project", dest="wandb_project", type=str,
+        default="protein-performer",
+    )  # fmt: skip
     if preset_name is not None:
         if preset_name not in PRESETS:
             parser.error(f"model_preset {preset_name!r} is not one of {sorted(PRESETS)}")
@@ -85,85 +111,69 @@ def parse(argv: list[str]) -> tuple[ArgumentParser, Namespace]:
     return parser, parser.parse_args(argv)
 
 
-def _plain(namespace: Namespace | dict[str, Any]) -> dict[str, Any]:
-    values = namespace.as_dict() if isinstance(namespace, Namespace) else dict(namespace)
-    return {k: v for k, v in values.items() if not k.startswith("__")}
-
-
 def run(parser: ArgumentParser, cfg: Namespace) -> int:
-    import lightning as L
     from lightning.pytorch.utilities import rank_zero_only
 
-    from protein_performer.training.checkpoint import init_from
-    from protein_performer.training.lit_module import ProteinLM
-    from protein_performer.training.run import build_trainer, train
+    from protein_performer.data.datamodule import EmptySplitError
+    from protein_performer.training.run import train
 
-    run_dir = Path(cfg.runs_dir) / cfg.name
-    model_cfg = PerformerConfig(**_plain(cfg.model))
-    optim_cfg = OptimConfig(**_plain(cfg.optim))
-    trainer_cfg = TrainerConfig(**_plain(cfg.trainer))
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    try:
+        launch = prepare_launch(parser, cfg)
+        try:
+            launch.datamodule.setup("fit")
+        except (EmptySplitError, OSError, ValueError) as error:
+            raise UserError(f"data: {error}") from error
+    except UserError as error:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        print(f"protein-performer train: error: {error}", file=sys.stderr)
+        return 2
+    run_dir, trainer = launch.run_dir, launch.trainer
     if rank_zero_only.rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         parser.save(cfg, run_dir / "config.yaml", overwrite=True, skip_none=False)
-    datamodule = _datamodule_class()(**_plain(cfg.data))
-    data_len = getattr(datamodule, "max_len", None)
-    if isinstance(data_len, int) and data_len > model_cfg.max_len:
-        parser.error(f"data.max_len={data_len} exceeds model.max_len={model_cfg.max_len}")
-    module = ProteinLM(model_cfg, optim_cfg)
-    if cfg.init_from:
-        report = init_from(cfg.init_from, module.model)
-        print(
-            f"--init-from {cfg.init_from}: {len(report.parameters)} parameters transferred; "
-            f"projections copied {len(report.buffers_copied)}, "
-            f"kept fresh {len(report.buffers_kept)}"
-        )
-    # Token-budget batches come from our own rank-sharding batch sampler.
-    token_batches = getattr(datamodule, "tokens_per_batch", None) is not None
-    trainer = build_trainer(
-        trainer_cfg,
-        run_dir,
-        name=cfg.name,
-        wandb=cfg.wandb,
-        wandb_project=cfg.wandb_project,
-        shards_batches=token_batches,
-    )
     if cfg.find_batch_size:
         from lightning.pytorch.tuner import Tuner
-
-        if token_batches:
-            parser.error("--find-batch-size scales data.batch_size; unset data.tokens_per_batch")
 
         # At most 2^8 times the configured batch: on a CPU nothing raises OOM, so an unbounded
         # doubling would only stop at the dataset size, long after memory ran out.
         size = Tuner(trainer).scale_batch_size(
-            module, datamodule=datamodule, mode="power", max_trials=8
+            launch.module, datamodule=launch.datamodule, mode="power", max_trials=8
         )
         print(f"batch-size finder: using batch_size={size}")
-    ckpt_path = cfg.ckpt_path
-    last = run_dir / "checkpoints" / "last.ckpt"
-    if cfg.resume and ckpt_path is None:
-        if last.is_file():
-            ckpt_path = str(last)
-            print(f"resuming from {last}")
-        else:
-            print(f"--resume: no {last} yet, starting from scratch")
     train(
-        module,
-        datamodule,
+        launch.module,
+        launch.datamodule,
         trainer,
         run_dir,
-        ckpt_path=ckpt_path,
+        ckpt_path=launch.ckpt_path,
         evaluate_first=bool(cfg.init_from),
-        evaluate_best=trainer_cfg.evaluate_best,
-        extra_json={"name": cfg.name, "model": model_cfg.to_dict()},
+        evaluate_best=launch.trainer_cfg.evaluate_best,
+        extra_json={"name": cfg.name, "model": launch.model_cfg.to_dict()},
     )
     return 0
+
+
+def _quiet_lightning() -> None:
+    """Drop Lightning noise no user can act on: an advertising tip, a deprecation inside
+    Lightning's own pytree helper, and the non-empty checkpoint directory notice of a resume."""
+    import logging
+
+    class _NoTip(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "litlogger" not in str(record.getMessage())
+
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        logging.getLogger(name).addFilter(_NoTip())
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
+    # Only reachable with --resume (a fresh launch into a used directory is refused).
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("WANDB_MODE", "offline")
+    _quiet_lightning()
     parser, cfg = parse(argv)
     return run(parser, cfg)
 

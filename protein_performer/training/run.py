@@ -4,17 +4,19 @@
 tests call `build_trainer` / `train` directly.
 
 Run directory `runs/<name>/`:
-    config.yaml               the resolved configuration (written by the CLI)
+    config.yaml               the resolved configuration (written by the CLI once every
+                              argument, file and checkpoint has been checked)
     checkpoints/last.ckpt     every `checkpoint_every_n_steps` steps: what `--resume` continues
     checkpoints/best.ckpt     lowest `valid/loss` so far
-    logs/version_<k>/         CSV logs (one version per launch, so a resume never overwrites)
+    logs/version_<k>/         CSV logs; a resumed run continues the newest version's file
     metrics.json              final metrics per split against the unigram baseline
 
 Resuming (`--resume`, or `ckpt_path=`) restores what Lightning checkpoints: global step, epoch,
-optimizer moments, LR schedule, model weights with the FAVOR projection buffers, and the
-`FeatureRedraw` generator. Data position: a run resumed from an epoch boundary continues with
-the next epoch exactly; from mid-epoch, Lightning restarts that epoch's loader (our map-style
-loaders are not stateful), so some batches of that epoch are seen twice.
+optimizer moments, LR schedule, model weights with the FAVOR projection buffers, the
+`FeatureRedraw` generator, and the training loader's position in its epoch (`ResumableLoader`):
+the batches after a resume are the ones an uninterrupted run would have drawn. Checkpoints are
+replaced atomically (`AtomicCheckpointIO`), and `--resume` takes the intact checkpoint with the
+highest recorded step (`model.checkpoint_files`).
 """
 
 from __future__ import annotations
@@ -30,15 +32,20 @@ from lightning.pytorch.callbacks import (
     Callback,
     LearningRateMonitor,
     ModelCheckpoint,
-    RichProgressBar,
     TQDMProgressBar,
 )
-from lightning.pytorch.loggers import CSVLogger, Logger
+from lightning.pytorch.loggers import Logger
 from lightning.pytorch.utilities import rank_zero_only
 
-from protein_performer.training.callbacks import FeatureRedraw
+from protein_performer.training.callbacks import FeatureRedraw, StepProgressBar
 from protein_performer.training.lit_module import ProteinLM
 from protein_performer.training.metrics import SplitMetrics
+from protein_performer.training.resume_io import (
+    AtomicCheckpointIO,
+    ContinuedCSVLogger,
+    latest_log_version,
+    remove_stale_temporaries,
+)
 from protein_performer.training.summary import format_table, write_metrics_json
 
 
@@ -84,6 +91,35 @@ class TrainerConfig:
     # Select the best checkpoint (lowest valid/loss) for the final evaluation, else the last.
     evaluate_best: bool = True
 
+    def __post_init__(self) -> None:
+        # Checked before anything is written: Lightning would fail later (ZeroDivisionError for
+        # val_check_interval=0) or, worse, silently switch periodic checkpoints off.
+        for name in (
+            "max_steps",
+            "val_check_interval",
+            "log_every_n_steps",
+            "num_nodes",
+            "accumulate_grad_batches",
+            "checkpoint_every_n_steps",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"trainer.{name} must be an integer >= 1, got {value!r}")
+        for name in ("redraw_every_n_steps", "num_sanity_val_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"trainer.{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("limit_val_batches", "limit_test_batches"):
+            value = getattr(self, name)
+            if value <= 0 or (isinstance(value, float) and value > 1):
+                raise ValueError(
+                    f"trainer.{name} must be a batch count >= 1 or a fraction in (0, 1], "
+                    f"got {value!r}"
+                )
+        if self.gradient_clip_val is not None and self.gradient_clip_val <= 0:
+            raise ValueError(
+                f"trainer.gradient_clip_val must be > 0 or null, got {self.gradient_clip_val}"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -92,6 +128,8 @@ def callbacks_for(cfg: TrainerConfig, run_dir: Path) -> list[Callback]:
     checkpoints = run_dir / "checkpoints"
     callbacks: list[Callback] = [
         FeatureRedraw(every_n_steps=cfg.redraw_every_n_steps, seed=cfg.redraw_seed),
+        # No version counter: a file that exists is overwritten (atomically), never joined by a
+        # `best-v1.ckpt` / `last-v1.ckpt` that a later resume would have to tell apart.
         ModelCheckpoint(
             dirpath=checkpoints,
             filename="best",
@@ -99,22 +137,36 @@ def callbacks_for(cfg: TrainerConfig, run_dir: Path) -> list[Callback]:
             mode="min",
             save_top_k=1,
             auto_insert_metric_name=False,
+            enable_version_counter=False,
         ),
         ModelCheckpoint(
             dirpath=checkpoints,
             save_top_k=0,
             save_last=True,
             every_n_train_steps=cfg.checkpoint_every_n_steps,
+            enable_version_counter=False,
         ),
         LearningRateMonitor(logging_interval="step"),
     ]
     if cfg.enable_progress_bar:
-        callbacks.append(RichProgressBar() if cfg.rich_progress else TQDMProgressBar())
+        callbacks.append(StepProgressBar() if cfg.rich_progress else TQDMProgressBar())
     return callbacks
 
 
-def loggers_for(run_dir: Path, name: str, wandb: bool, wandb_project: str) -> list[Logger]:
-    loggers: list[Logger] = [CSVLogger(save_dir=run_dir, name="logs")]
+def loggers_for(
+    run_dir: Path, name: str, wandb: bool, wandb_project: str, resume_step: int | None = None
+) -> list[Logger]:
+    """CSV (and optionally W&B) loggers; with `resume_step`, the CSV log continues the newest
+    `logs/version_<k>/metrics.csv` instead of starting `version_<k+1>`."""
+    version = latest_log_version(run_dir / "logs") if resume_step is not None else None
+    loggers: list[Logger] = [
+        ContinuedCSVLogger(
+            save_dir=run_dir,
+            name="logs",
+            version=version,
+            resume_step=resume_step if version is not None else None,
+        )
+    ]
     if wandb:
         from lightning.pytorch.loggers import WandbLogger
 
@@ -135,20 +187,26 @@ def build_trainer(
     wandb_project: str = "protein-performer",
     extra_callbacks: list[Callback] | None = None,
     shards_batches: bool = False,
+    resume_step: int | None = None,
 ) -> L.Trainer:
     """A Trainer wired with our callbacks and loggers, writing under `run_dir`.
 
-    `shards_batches`: the DataModule's batch sampler already gives each DDP rank its own batches
-    (`TokenBudgetBatchSampler`), so Lightning must not wrap it in a DistributedSampler.
+    `shards_batches`: the DataModule's batch samplers already give each DDP rank its own batches
+    (`ProteinDataModule.shards_batches_per_rank`, `EpochBatchSampler`), so Lightning must not
+    wrap them in a DistributedSampler.
+    `resume_step`: the step of the checkpoint this run resumes, so the CSV log continues.
+    Checkpoints are written by `AtomicCheckpointIO` (temporary file beside the target).
     """
+    remove_stale_temporaries(run_dir / "checkpoints")
     return L.Trainer(
         max_steps=cfg.max_steps,
         max_time=cfg.max_time,
         max_epochs=-1,
         val_check_interval=cfg.val_check_interval,
         check_val_every_n_epoch=None,
-        limit_val_batches=cfg.limit_val_batches,
-        limit_test_batches=cfg.limit_test_batches,
+        # 1.0 is Lightning's default; passing it explicitly only earns an info line per run.
+        limit_val_batches=None if cfg.limit_val_batches == 1.0 else cfg.limit_val_batches,
+        limit_test_batches=None if cfg.limit_test_batches == 1.0 else cfg.limit_test_batches,
         log_every_n_steps=cfg.log_every_n_steps,
         accelerator=cfg.accelerator,
         devices=cfg.devices,
@@ -160,7 +218,8 @@ def build_trainer(
         num_sanity_val_steps=cfg.num_sanity_val_steps,
         fast_dev_run=cfg.fast_dev_run,
         callbacks=callbacks_for(cfg, run_dir) + list(extra_callbacks or []),
-        logger=loggers_for(run_dir, name, wandb, wandb_project),
+        logger=loggers_for(run_dir, name, wandb, wandb_project, resume_step),
+        plugins=[AtomicCheckpointIO()],
         default_root_dir=run_dir,
         enable_progress_bar=cfg.enable_progress_bar,
         enable_model_summary=cfg.enable_progress_bar,
@@ -176,11 +235,16 @@ def final_evaluation(
     ckpt_path = best if use_best and best and Path(best).is_file() else None
     module.split_results.clear()
     trainer.validate(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False)
-    trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False)
+    if getattr(datamodule, "test_split_names", ("test",)):  # empty test/ood are skipped
+        trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False)
     results: dict[str, SplitMetrics] = {}
     if module.last_train_metrics is not None:
         results["train"] = module.last_train_metrics
     results.update(module.split_results)
+    if not any(name != "train" for name in results):
+        raise RuntimeError(
+            "final evaluation produced no metrics for any held-out split; nothing to report"
+        )
     return results
 
 

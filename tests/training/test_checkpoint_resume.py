@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -16,6 +17,9 @@ from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.checkpoint import load_model, read_checkpoint
 from protein_performer.training.lit_module import OptimConfig, ProteinLM
 from protein_performer.training.run import TrainerConfig, build_trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from conftest import KillAt  # noqa: E402
 
 
 class FixedBatches(L.LightningDataModule):
@@ -42,17 +46,6 @@ class FixedBatches(L.LightningDataModule):
 
     def unigram_counts(self, include_eos: bool = False):
         return torch.ones(VOCAB_SIZE)
-
-
-class KillAt(L.Callback):
-    """Simulates a crash: raises before training batch `step` starts."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-        if trainer.global_step == self.step:
-            raise RuntimeError("killed")
 
 
 def fit(run_dir: Path, max_steps: int, ckpt_path=None, kill_at=None) -> ProteinLM:

@@ -17,7 +17,8 @@ from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+# configs/family*.yaml configure `protein-performer family`, not `train`.
+CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml") if not p.stem.startswith("family"))
 
 
 def data_args(fasta: Path, cache_dir: Path, runs_dir: Path) -> list[str]:
