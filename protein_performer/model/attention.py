@@ -49,6 +49,9 @@ class SelfAttention(nn.Module):
             attention matrix, so there is nothing to drop; it is ignored there).
         chunk_size: chunk length C of the causal FAVOR kernel (speed/memory trade-off only).
         row_norms: "chi" (unbiased, default) or "sqrt-d" row norms of the orthogonal projection.
+        bf16_gemm: for the FAVOR kinds with bf16 activations (bf16 autocast), run the two
+            attention GEMMs in bf16 with fp32 accumulation; features (the exponent) and the
+            normaliser stay fp32. False keeps every FAVOR op in fp32 (the safe default).
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class SelfAttention(nn.Module):
         dropout: float = 0.0,
         chunk_size: int = kernels.DEFAULT_CHUNK_SIZE,
         row_norms: kernels.random_matrices.RowNorms = "chi",
+        bf16_gemm: bool = False,
     ) -> None:
         super().__init__()
         if kind not in KINDS:
@@ -78,6 +82,7 @@ class SelfAttention(nn.Module):
         self.kind, self.causal = kind, causal
         self.n_features, self.orthogonal, self.row_norms = n_features, orthogonal, row_norms
         self.relu_projection, self.dropout, self.chunk_size = relu_projection, dropout, chunk_size
+        self.bf16_gemm = bf16_gemm
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)
@@ -154,12 +159,17 @@ class SelfAttention(nn.Module):
             )
         phi_q_BHLM = self.feature_map(q_BHLD, is_query=True)
         phi_k_BHLM = self.feature_map(k_BHLD, is_query=False)
+        # bf16 activations mean bf16 autocast (or a bf16 model): only then may GEMMs drop to it.
+        low = self.bf16_gemm and v_BHLD.dtype == torch.bfloat16
+        gemm_dtype = torch.bfloat16 if low else None
         if self.causal:
             out_BHLD = kernels.causal_linear_attention(
-                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, chunk_size=self.chunk_size
+                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, self.chunk_size, gemm_dtype=gemm_dtype
             )
         else:
-            out_BHLD = kernels.linear_attention(phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL)
+            out_BHLD = kernels.linear_attention(
+                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, gemm_dtype=gemm_dtype
+            )
         return out_BHLD.to(v_BHLD.dtype)
 
     def forward(self, x_BLC: torch.Tensor, is_pad_BL: torch.Tensor | None = None) -> torch.Tensor:
