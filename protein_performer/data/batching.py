@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from protein_performer.constants import AMINO_ACID_IDS, MASK_ID, PAD_ID, STANDARD_IDS
+from protein_performer.data.rank_balance import balance_across_ranks
 
 IGNORE_INDEX = -100  # torch.nn.functional.cross_entropy's default ignore_index
 _AMINO_ACID_IDS = np.asarray(AMINO_ACID_IDS, dtype=np.int64)
@@ -135,7 +136,8 @@ class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
     shuffled again: little padding, yet no fixed length order across an epoch. Deterministic
     given `seed` and the epoch (`set_epoch`, which Lightning calls before every epoch through
     `.sampler`).
-    Under DDP each rank takes every `world_size`-th batch; use it with
+    Under DDP each rank takes every `world_size`-th batch of a list balanced so that every rank
+    gets as many batches (`data.rank_balance`: no item dropped or repeated); use it with
     `Trainer(use_distributed_sampler=False)` so Lightning does not wrap it again.
     """
 
@@ -194,9 +196,9 @@ class TokenBudgetBatchSampler(torch.utils.data.Sampler[list[int]]):
                 batches.append(batch)
         if self.shuffle:
             batches = [batches[i] for i in rng.permutation(len(batches))]
-            # Every rank must run the same number of steps, or DDP waits forever.
-            batches = batches[: len(batches) - len(batches) % self.world_size]
-        batches = batches[self.rank :: self.world_size]
+        # Every rank must run the same number of steps (training and evaluation alike), or
+        # DDP / FSDP waits forever; balanced by splitting batches, never by dropping items.
+        batches = balance_across_ranks(batches, self.world_size)[self.rank :: self.world_size]
         self._cache = (self.epoch, batches)
         return batches
 
