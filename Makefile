@@ -13,6 +13,9 @@ CHECKPOINT ?=
 BENCH_ARGS ?=
 BUDGET ?= 25000000
 EXPERIMENTS_ARGS ?=
+GPU_CHECK_ARGS ?=
+# The GPU machine has no network and no .venv: use its own python3 (which holds torch) there.
+GPU_PY ?= $(if $(wildcard $(PY)),$(PY),python3)
 
 # No network calls by default: W&B logs offline, Hugging Face never reaches the hub.
 export WANDB_MODE ?= offline
@@ -21,7 +24,7 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train analyze bench test lint format notebooks experiments clean
+.PHONY: help install data train analyze bench gpu-check test lint format notebooks experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -52,6 +55,9 @@ bench: $(BENCH_STAMP) ## Attention + generation benchmarks (BENCH_ARGS=--quick f
 	$(VENV)/bin/protein-performer bench attention $(BENCH_ARGS)
 	$(VENV)/bin/protein-performer bench generation $(BENCH_ARGS)
 
+gpu-check: ## GPU correctness, bf16, attention/training speed, 2-min run (<= 8 min; docs/gpu.md)
+	PYTHONPATH=$(CURDIR) $(GPU_PY) -m protein_performer.gpu_check $(GPU_CHECK_ARGS)
+
 test: $(STAMP) ## Run the test suite (CPU, a few minutes)
 	WANDB_MODE=disabled $(PY) -m pytest -q
 
@@ -69,6 +75,6 @@ notebooks: $(STAMP) ## Execute the notebooks (against the newest checkpoint)
 experiments: data ## Issue-6 runs + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
 	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)
 
-clean: ## Remove caches and run outputs (keeps .venv, data/ and the committed reports/bench/)
+clean: ## Remove caches and run outputs (keeps .venv, data/ and the committed reports/bench/, gpu/)
 	rm -rf cache runs lightning_logs wandb .pytest_cache .ruff_cache
-	find reports -mindepth 1 -maxdepth 1 ! -name bench -exec rm -rf {} +
+	find reports -mindepth 1 -maxdepth 1 ! -name bench ! -name gpu -exec rm -rf {} +
