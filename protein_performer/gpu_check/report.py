@@ -86,3 +86,27 @@ def markdown(out_dir: Path) -> str:
         if path.exists():
             parts.append(stage_section(json.loads(path.read_text())))
     return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m protein_performer.gpu_check.report [OUT] [DOCS]`: re-render the generated
+    block of DOCS (docs/gpu.md) from the JSON in OUT (reports/gpu), e.g. after copying a run's
+    files back from a GPU machine."""
+    import sys
+
+    from protein_performer.markdown_blocks import update_file
+
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else Path("reports/gpu")
+    docs = Path(args[1]) if len(args) > 1 else Path("docs/gpu.md")
+    if not (out / "summary.json").is_file():
+        print(f"gpu_check.report: {out}/summary.json not found (run the check first)")
+        return 2
+    update_file(docs, {"gpu-check": markdown(out)}, title="GPU check",
+                headings={"gpu-check": "Measurements"})  # fmt: skip
+    print(f"updated {docs} from {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

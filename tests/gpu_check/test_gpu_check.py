@@ -152,3 +152,15 @@ def test_training_flops_are_the_hand_count():
     assert training_flops_per_token(exact, 100) == 6 * (2 * (32768 + 2 * 100 * 64) + 1920)
     causal = exact.replace(objective="causal")
     assert training_flops_per_token(causal, 100) == 6 * (2 * (32768 + 100 * 64) + 1920)
+
+
+def test_report_rerenders_docs_from_copied_json(quick_run, tmp_path):
+    from protein_performer.gpu_check.report import main as report_main
+
+    _, out, _ = quick_run
+    docs = tmp_path / "gpu.md"
+    docs.write_text("# GPU check\n\nHand-written prose that must survive.\n")
+    assert report_main([str(out), str(docs)]) == 0
+    text = docs.read_text()
+    assert "Hand-written prose that must survive." in text and "### correctness" in text
+    assert report_main([str(tmp_path / "nothing"), str(docs)]) == 2

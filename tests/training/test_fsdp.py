@@ -69,3 +69,10 @@ def test_two_process_cpu_fsdp2_trains_checkpoints_resumes_and_evaluates(
     assert not torch.equal(moved, first["state_dict"]["model.blocks.0.ff.fc_in.weight"])
     model = load_model(last)  # the gathered checkpoint is an ordinary model checkpoint
     assert torch.isfinite(model(torch.randint(5, 25, (1, 12))).logits_BLV).all()
+
+
+def test_cli_accepts_the_scale_flags():
+    from protein_performer.training.cli import parse
+
+    _, cfg = parse(["--trainer.strategy", "fsdp2", "--model.favor_bf16_gemm", "true"])
+    assert cfg.trainer.strategy == "fsdp2" and cfg.model.favor_bf16_gemm is True
