@@ -36,10 +36,11 @@ def fla_attend(layer: SelfAttention):
         def to_bthk(x: torch.Tensor) -> torch.Tensor:
             return x.transpose(1, 2).to(torch.bfloat16).contiguous()
 
-        out_BLHD, _ = chunk_linear_attn(
+        result = chunk_linear_attn(
             to_bthk(phi_q_BHLM), to_bthk(phi_k_BHLM), to_bthk(v_BHLD),
             scale=1.0, normalize=False, **extra,
         )  # fmt: skip
+        out_BLHD = result[0] if isinstance(result, tuple) else result  # (o, final_state)
         return divide(out_BLHD.transpose(1, 2), den_BHL1).to(v_BHLD.dtype)
 
     return attend
