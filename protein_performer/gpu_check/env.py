@@ -65,4 +65,4 @@ def run(ctx: StageContext, sink: Sink) -> None:
             sink.skip("stage budget", gemm=label, n=n)
             continue
         tflops = gemm_tflops(n, dtype, ctx.device, reps=2 if ctx.quick else 10)
-        sink.add(gemm=label, n=n, tflops=round(tflops, 3))
+        sink.add(gemm=label, n=n, tflops=tflops)

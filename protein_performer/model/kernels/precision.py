@@ -5,9 +5,9 @@ Shape legend: B batch, H heads, L length, D head dim.
 The bf16-GEMM path (`gemm_dtype=torch.bfloat16` in the linear-attention kernels,
 `SelfAttention(bf16_gemm=True)`) is accepted where its relative error stays within
 `BF16_GEMM_BOUND` of the float64 CPU reference, for the output and for the gradients of q, k
-and v. The bound is three times the error that bf16 activations cost anyway (rounding the exact
-output to bf16 gives a relative error of about 2^-9 / sqrt(3) ≈ 1.1e-3, measured 1.7e-3 with
-bf16 inputs); the measurements behind it are in docs/gpu.md ("bf16 GEMMs").
+and v. The bound is six times the error that bf16 activations cost anyway (the safe fp32 path,
+its output rounded to bf16, measured 1.6e-3); the bf16-GEMM path measured at most 7.2e-3 on the
+CPU at L = 1024 and 8192 (docs/gpu.md, "bf16 GEMMs", command and table).
 """
 
 from __future__ import annotations
