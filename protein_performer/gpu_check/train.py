@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from protein_performer.constants import MASK_ID
+from protein_performer.constants import AMINO_ACID_IDS, MASK_ID, VOCAB_SIZE
 from protein_performer.data.batching import IGNORE_INDEX, MLMCollator
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.splits import VALID, key_hash, split_from_hash
@@ -69,7 +69,9 @@ def run(ctx: StageContext, sink: Sink) -> None:
     name, length, batch_size = TRAIN_RUN[ctx.quick]
     fasta = ctx.fasta or SAMPLE
     train, valid = load_split(fasta, 400 if ctx.quick else None)
-    counts_V = np.bincount(np.concatenate(train), minlength=30).astype(np.float64)
+    counts_V = np.bincount(np.concatenate(train), minlength=VOCAB_SIZE).astype(np.float64)
+    special = np.setdiff1d(np.arange(VOCAB_SIZE), AMINO_ACID_IDS)
+    counts_V[special] = 0.0  # only residues are ever masked and predicted
     unigram_V = torch.tensor(counts_V / counts_V.sum())
     device_type = ctx.device.split(":")[0]
     torch.manual_seed(0)

@@ -57,6 +57,9 @@ def test_two_process_cpu_fsdp2_trains_checkpoints_resumes_and_evaluates(
     # Full (unsharded) tensors: the tied embedding has its whole [V, C] shape on rank 0.
     assert first["state_dict"]["model.token_embedding.weight"].shape == (30, 64)
 
+    # A mark only a real resume can carry over: a fresh start would begin near bias 0.
+    first["state_dict"]["model.final_norm.bias"] += 5.0
+    torch.save(first, last)
     log = _train(tmp_path, tiny_fasta, tiny_cache_dir, 6, "--resume=true")
     assert f"resuming from {last}" in log, log[-4000:]
     metrics = json.loads((tmp_path / "fsdp" / "metrics.json").read_text())
@@ -65,6 +68,7 @@ def test_two_process_cpu_fsdp2_trains_checkpoints_resumes_and_evaluates(
         assert metrics["splits"][split]["tokens"] > 0
     resumed = torch.load(last, map_location="cpu", weights_only=True)
     assert resumed["global_step"] == 6
+    assert resumed["state_dict"]["model.final_norm.bias"].mean() > 4.0  # loaded, then trained
     moved = resumed["state_dict"]["model.blocks.0.ff.fc_in.weight"]
     assert not torch.equal(moved, first["state_dict"]["model.blocks.0.ff.fc_in.weight"])
     model = load_model(last)  # the gathered checkpoint is an ordinary model checkpoint
