@@ -76,11 +76,18 @@ def build(impl: str, causal: bool, device: str, quick: bool) -> Callable[..., to
     return fla_attend(layer) if impl == "fla-chunk" else layer.attend
 
 
-def measure(op, length: int, ctx: StageContext, dtype: torch.dtype, reps: int) -> dict:
+def make_inputs(length: int, ctx: StageContext, dtype: torch.dtype) -> list[torch.Tensor]:
+    """q, k, v and an output gradient `[B, H, L, D]`, drawn on the device itself (drawing 4 ×
+    33 M numbers at L = 64k on the host would cost more than the measurements)."""
     shape = attention_shape(ctx.quick)
     dims = (shape.batch, shape.heads, length, shape.head_dim)
-    g = torch.Generator().manual_seed(0)
-    q, k, v, grad = (torch.randn(dims, generator=g).to(ctx.device, dtype) for _ in range(4))
+    g = torch.Generator(ctx.device).manual_seed(length)
+    return [torch.randn(dims, generator=g, device=ctx.device).to(dtype) for _ in range(4)]
+
+
+def measure(op, tensors: list[torch.Tensor], ctx: StageContext, reps: int) -> dict:
+    """Median forward (no grad) and forward+backward ms, and the op's own peak memory."""
+    q, k, v, grad = tensors
     with torch.no_grad():
         fwd_ms = median_ms(lambda: op(q, k, v), reps, ctx.device)
     leaves = [t.clone().requires_grad_() for t in (q, k, v)]
@@ -108,6 +115,7 @@ def run(ctx: StageContext, sink: Sink) -> None:
     last: dict[tuple[str, str], dict] = {}
     stopped: dict[tuple[str, str], str] = {}
     for length in BENCH_LENGTHS[ctx.quick]:
+        tensors = None
         for impl, missing in impls.items():
             for mode in MODES:
                 keys = dict(impl=impl, mode=mode, L=length)
@@ -127,7 +135,8 @@ def run(ctx: StageContext, sink: Sink) -> None:
                     continue
                 try:
                     op = build(impl, mode == "causal", ctx.device, ctx.quick)
-                    row = sink.add(**keys, **measure(op, length, ctx, dtype, reps))
+                    tensors = tensors or make_inputs(length, ctx, dtype)
+                    row = sink.add(**keys, **measure(op, tensors, ctx, reps))
                 except Exception as error:  # noqa: BLE001 - recorded in the row
                     why = "out of memory" if is_out_of_memory(error) else type(error).__name__
                     sink.add(**keys, status="error", error=f"{why}: {str(error)[:200]}")
