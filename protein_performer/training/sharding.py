@@ -9,8 +9,8 @@ same strategy is tested on a 2-process CPU run and used on multi-GPU nodes.
 `--trainer.strategy fsdp2` selects `FSDP2Strategy` (Lightning's `ModelParallelStrategy` with
 every process one data-parallel rank and no tensor parallelism); every other name goes to
 Lightning unchanged (`fsdp` is Lightning's FSDP1, GPU only). Checkpoints are gathered into one
-ordinary file on rank 0, so `last.ckpt` resumes under any strategy and
-`training.checkpoint.load_model` reads it.
+ordinary file of full tensors on rank 0: `--resume` continues it and
+`training.checkpoint.load_model` reads it (weights only).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ class FSDP2Strategy(ModelParallelStrategy):
     `configure_model` with `shard_model` (see `ProteinLM.configure_model`)."""
 
     def __init__(self) -> None:
-        # One full checkpoint file, not a directory of shards: resumable under DDP or one
-        # device too, and readable with torch.load(weights_only=True).
+        # One full checkpoint file, not a directory of shards: the layout every other tool of
+        # the package reads with torch.load(weights_only=True).
         super().__init__(tensor_parallel_size=1, save_distributed_checkpoint=False)
 
     def setup_environment(self) -> None:
