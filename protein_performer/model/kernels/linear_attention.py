@@ -13,7 +13,7 @@ accumulate in fp32 inside the GEMM (cuBLAS / oneDNN), while the normaliser D̂ =
 computed apart in the features' dtype (fp32), an O(L·M) matrix-vector product: a rounded
 normaliser would bias every output row, whereas rounding inside the numerator averages out.
 Its error against float64 stays within `kernels.precision.BF16_GEMM_BOUND` (measured by
-`python -m protein_performer.gpu_check --stages precision`; docs/gpu.md, "bf16 GEMMs").
+`python -m protein_performer.gpu_check --stages correctness`; docs/gpu.md, "bf16 GEMMs").
 """
 
 from __future__ import annotations
