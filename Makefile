@@ -24,7 +24,8 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train analyze bench gpu-check test lint format notebooks experiments clean
+.PHONY: help install data train family family-bench analyze bench gpu-check test lint format \
+	notebooks experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -48,7 +49,16 @@ data: $(STAMP) ## Prepare the shipped UniProt sample into tokenised Arrow splits
 train: data ## Train the default Performer-ReLU MLM on CPU (CONFIG=configs/x.yaml for another)
 	$(VENV)/bin/protein-performer train --config $(CONFIG)
 
-analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity and contacts for the newest checkpoint
+FAMILY_CONFIG ?= configs/family.yaml
+FAMILY_ARGS ?=
+
+family: $(STAMP) ## Train the default family model on PF00595 (PDZ); DMS + contact tables (FAMILY_CONFIG=...)
+	$(VENV)/bin/protein-performer family --config $(FAMILY_CONFIG) $(FAMILY_ARGS)
+
+family-bench: $(STAMP) ## Family-model ablation and the shipped-family benchmark -> docs/FAMILIES.md
+	$(PY) -m protein_performer.family.bench --out docs/FAMILIES.md $(FAMILY_ARGS)
+
+analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity, contacts (CHECKPOINT=…, default: the shipped model)
 	$(VENV)/bin/protein-performer analyze $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
 bench: $(BENCH_STAMP) ## Attention + generation benchmarks (BENCH_ARGS=--quick for a seconds-long run)
@@ -69,10 +79,10 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-notebooks: $(STAMP) ## Execute the notebooks (against the newest checkpoint)
-	$(PY) -m pytest -q --nbmake notebooks
+notebooks: $(STAMP) ## Execute the notebooks, fail if one shows fewer figures than it should (CHECKPOINT=…)
+	$(if $(CHECKPOINT),PROTEIN_PERFORMER_CHECKPOINT=$(CHECKPOINT)) $(PY) -m protein_performer.notebook_check notebooks/*.ipynb --out reports/notebooks
 
-experiments: data ## Issue-6 runs + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
+experiments: data ## The paper's protein experiments at CPU scale + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
 	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)
 
 clean: ## Remove caches and run outputs (keeps .venv, data/ and the committed reports/bench/, gpu/)

@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("protein_performer.analysis.cli", "attention maps, BLOSUM62, contacts"),
     "embed": ("protein_performer.analysis.embed_cli", "export per-residue/mean embeddings"),
     "mutations": ("protein_performer.analysis.mutations_cli", "zero-shot mutation scores"),
+    "family": ("protein_performer.family.cli", "train a family model, then DMS + contacts"),
+    "dms": ("protein_performer.family.dms_cli", "score a deep mutational scan with a checkpoint"),
     "generate": ("protein_performer.generation.cli", "sample sequences from a causal model"),
     "score": ("protein_performer.generation.score_cli", "log-likelihood of sequences (TSV)"),
     "bench": ("protein_performer.bench.cli", "attention / generation benchmarks"),
@@ -24,13 +26,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = ["usage: protein-performer <command> [options]", "", "commands:"]
+    lines = ["usage: protein-performer [--version] <command> [options]", "", "commands:"]
     lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-V", "--version"):
+        from protein_performer import __version__
+
+        print(f"protein-performer {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
         return 0 if argv else 2

@@ -7,6 +7,10 @@ Layout (30 tokens):
     0-4    specials: <pad> <mask> <cls> <eos> <unk>   (<cls> doubles as BOS)
     5-24   the 20 standard amino acids, in alphabetical one-letter order
     25-29  anomalous IUPAC letters: X (any), B (D/N), Z (E/Q), U (selenocysteine), O (pyrrolysine)
+
+Aligned family models (`data.msa`) read alignment columns, where a row may have a gap: their
+vocabulary `ALIGNED_VOCAB` is this table with the gap `-` appended as id 30, so every other id
+is the same in both and a general checkpoint's weights carry over to a family model.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ VOCAB_SIZE = len(VOCAB)
 STANDARD_IDS: tuple[int, ...] = tuple(VOCAB[a] for a in STANDARD_AMINO_ACIDS)
 AMINO_ACID_IDS: tuple[int, ...] = STANDARD_IDS + tuple(VOCAB[a] for a in ANOMALOUS_AMINO_ACIDS)
 ID_TO_TOKEN: tuple[str, ...] = tuple(sorted(VOCAB, key=VOCAB.__getitem__))
+
+GAP = "-"
+ALIGNED_VOCAB: dict[str, int] = {**VOCAB, GAP: VOCAB_SIZE}
+GAP_ID = ALIGNED_VOCAB[GAP]
+ALIGNED_VOCAB_SIZE = len(ALIGNED_VOCAB)
 
 assert ID_TO_TOKEN[: len(SPECIAL_TOKENS)] == SPECIAL_TOKENS
 assert list(VOCAB.values()) == list(range(VOCAB_SIZE))

@@ -1,66 +1,29 @@
-"""Which checkpoint to analyse when none is named: shared by `make analyze`, the embedding and
-mutation CLIs, and the notebook, so all of them pick the same model.
-
-Order: an explicit path; else the newest run of `make train` (`runs/<name>/checkpoints/`, its
-`best.ckpt` when there is one, else its newest `.ckpt`); else the shipped
-`checkpoints/protein_performer_default.ckpt`.
+"""Which checkpoint the notebooks analyse: `$PROTEIN_PERFORMER_CHECKPOINT` when set (how a test
+or `make notebooks CHECKPOINT=…` tells them), else the shipped default. The newest run under
+`runs/` is never picked behind the user's back; the commands take `--checkpoint` the same way
+(`cli_support.checkpoint_path`).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-SHIPPED = Path("checkpoints") / "protein_performer_default.ckpt"
+from protein_performer.paths import SHIPPED_CHECKPOINT
+
 ENV_VAR = "PROTEIN_PERFORMER_CHECKPOINT"
-HOW_TO_GET_ONE = (
-    "no checkpoint to analyse: none under runs/*/checkpoints/ and no shipped "
-    f"{SHIPPED}.\nTrain one with `make train` (a few minutes on CPU), or pass "
-    "--checkpoint PATH to a Lightning checkpoint written by `protein-performer train`."
-)
 
 
 class NoCheckpointError(FileNotFoundError):
-    """No checkpoint was given and none could be found; the message says how to get one."""
+    """The named checkpoint does not exist."""
 
 
-def newest_run_checkpoint(runs_dir: Path) -> Path | None:
-    """best.ckpt (else the newest .ckpt) of the run whose checkpoints changed last."""
-    candidates = list(runs_dir.glob("*/checkpoints/*.ckpt"))
-    if not candidates:
-        return None
-    newest = max(candidates, key=lambda p: (p.stat().st_mtime_ns, str(p)))
-    best = newest.parent / "best.ckpt"
-    return best if best.is_file() else newest
-
-
-def resolve_checkpoint(
-    path: str | Path | None = None, *, root: str | Path = ".", use_env: bool = False
-) -> Path:
-    """The checkpoint to load. `use_env` lets `$PROTEIN_PERFORMER_CHECKPOINT` name it (the
-    notebook's way of being told); relative defaults are looked up under `root`."""
+def resolve_checkpoint(path: str | Path | None = None, *, use_env: bool = False) -> Path:
+    """`path` if given, else `$PROTEIN_PERFORMER_CHECKPOINT` (only with `use_env`), else the
+    shipped `checkpoints/protein_performer_default.ckpt`."""
     if path is None and use_env and os.environ.get(ENV_VAR):
         path = os.environ[ENV_VAR]
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise NoCheckpointError(f"{path}: no such checkpoint file")
-        return path
-    root = Path(root)
-    found = newest_run_checkpoint(root / "runs")
-    if found is not None:
-        return found
-    if (root / SHIPPED).is_file():
-        return root / SHIPPED
-    raise NoCheckpointError(HOW_TO_GET_ONE)
-
-
-def checkpoint_or_report(path: str | Path | None, prog: str) -> Path | None:
-    """`resolve_checkpoint` for a CLI: on failure, print `prog: <how to get one>` to stderr and
-    return None (the caller exits with status 2)."""
-    try:
-        return resolve_checkpoint(path)
-    except NoCheckpointError as error:
-        print(f"{prog}: {error}", file=sys.stderr)
-        return None
+    path = Path(path) if path is not None else SHIPPED_CHECKPOINT
+    if not path.exists():
+        raise NoCheckpointError(f"{path}: no such checkpoint")
+    return path

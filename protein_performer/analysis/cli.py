@@ -1,39 +1,56 @@
 """`protein-performer analyze` / `make analyze`: attention maps, BLOSUM62 similarity and
 contacts of a trained model, written to `reports/analyze/<run>/`.
 
-Exit codes: 0 on success, 2 when there is no checkpoint to analyse (the message says how to
-get one) or the arguments are wrong.
+Without `--checkpoint` it analyses the shipped default model and says so. Every option is
+checked before any work starts. Exit codes: 0 on success, 2 on a user error (one line on
+stderr naming the flag or file).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
-from protein_performer.analysis.checkpoint_choice import checkpoint_or_report
+from protein_performer import cli_support as cs
+
+PROG = "protein-performer analyze"
 
 
 def run_name(checkpoint: Path) -> str:
-    """`<run>-<stem>` for `runs/<run>/checkpoints/<stem>.ckpt`, else the file's stem."""
+    """`<run>-<stem>` for `runs/<run>/checkpoints/<stem>.ckpt`, else the file's stem (so the
+    shipped model's report is `reports/analyze/protein_performer_default/`)."""
+    from protein_performer.paths import CHECKPOINTS_DIR
+
+    if checkpoint.resolve().parent == CHECKPOINTS_DIR:
+        return checkpoint.stem
     if checkpoint.parent.name == "checkpoints" and checkpoint.parent.parent.name:
         return f"{checkpoint.parent.parent.name}-{checkpoint.stem}"
     return checkpoint.stem
 
 
+# flag -> (AnalyzeOptions field, type, help); the defaults are read from AnalyzeOptions.
+OPTION_FLAGS = {
+    "--n-sequences": ("n_sequences", int, "held-out sequences for the attention similarity"),
+    "--n-train-structures": (
+        "n_train_structures",
+        int,
+        "TS50 chains (first ids in sorted order) used for fitting",
+    ),
+    "--l1-c": ("l1_c", float, "inverse L1 strength of the contact regression"),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from protein_performer.analysis.pipeline import AnalyzeOptions
+
     parser = argparse.ArgumentParser(
-        prog="protein-performer analyze",
+        prog=PROG,
         description="Attention maps of BPT1_BOVIN, amino-acid similarity vs BLOSUM62 "
         "(Vig et al. 2021) and contact precision on TS50 and BPTI (Rao et al. 2021).",
     )
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=None,
-        help="Lightning checkpoint (default: newest of `make train` under "
-        "runs/, else checkpoints/protein_performer_default.ckpt)",
-    )
+    cs.add_checkpoint_flag(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -45,70 +62,86 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="report sub-directory (default: derived from the checkpoint path)",
     )
-    parser.add_argument(
-        "--n-sequences",
-        type=int,
-        default=800,
-        help="held-out sequences for the attention similarity (default: 800)",
-    )
-    parser.add_argument(
-        "--n-train-structures",
-        type=int,
-        default=20,
-        help="TS50 chains (first ids in sorted order) used for fitting",
-    )
-    parser.add_argument(
-        "--l1-c",
-        type=float,
-        default=0.15,
-        help="inverse L1 strength of the contact regression (default: 0.15)",
-    )
+    defaults = {f.name: f.default for f in dataclasses.fields(AnalyzeOptions)}
+    for flag, (name, kind, help_) in OPTION_FLAGS.items():
+        parser.add_argument(
+            flag,
+            dest=name,
+            type=kind,
+            default=defaults[name],
+            help=f"{help_} (default: %(default)s)",
+        )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     return parser
 
 
+def options_from(args: argparse.Namespace):
+    """`AnalyzeOptions` from the flags; a bad value is a `UsageError` naming its flag."""
+    from protein_performer.analysis.pipeline import AnalyzeOptions
+
+    values = {name: getattr(args, name) for name, _, _ in OPTION_FLAGS.values()}
+    try:
+        return AnalyzeOptions(**values)
+    except ValueError as error:
+        message = str(error)
+        for flag, (name, _, _) in OPTION_FLAGS.items():
+            message = message.replace(name, flag) if message.startswith(name) else message
+        raise cs.UsageError(message) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.n_sequences < 1:
-        print("protein-performer analyze: --n-sequences must be >= 1", file=sys.stderr)
-        return 2
-    checkpoint = checkpoint_or_report(args.checkpoint, "protein-performer analyze")
-    if checkpoint is None:
-        return 2
-    # Heavy imports only once there is something to analyse.
+    return cs.run(PROG, lambda: _analyze(args))
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    if str(args.out) == cs.STDOUT:
+        raise cs.UsageError("--out -: analyze writes a directory of figures, not one stream")
+    if args.out.exists() and not args.out.is_dir():
+        raise cs.UsageError(f"--out {args.out}: is a file; give the parent directory")
+    if args.threads is not None and args.threads < 1:
+        raise cs.UsageError("--threads must be >= 1")
+    # Heavy imports only once the options are known to be good.
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command only writes files; the choice is the caller's, here
     import torch
 
-    from protein_performer.analysis.pipeline import AnalyzeOptions, run_analysis
-    from protein_performer.training.checkpoint import load_model
+    from protein_performer.analysis.pipeline import run_analysis
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = load_model(checkpoint)
+    model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
+    checkpoint = Path(provenance.path)
     out_dir = args.out / (args.run_name or run_name(checkpoint))
-    print(f"analysing {checkpoint} -> {out_dir}")
-    options = AnalyzeOptions(
-        n_sequences=args.n_sequences, n_train_structures=args.n_train_structures, l1_c=args.l1_c
+    print(f"analysing {provenance} -> {out_dir}")
+    result = run_analysis(
+        model,
+        out_dir,
+        options,
+        checkpoint=provenance.path,
+        checkpoint_sha256=provenance.sha256,
+        progress=True,
     )
-    metrics = run_analysis(model, out_dir, options, checkpoint=str(checkpoint))
-    print(summary_lines(metrics))
+    print(summary_lines(result))
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
     return 0
 
 
-def summary_lines(metrics: dict) -> str:
-    """The headline numbers, for the terminal."""
+def summary_lines(result) -> str:
+    """The headline numbers of an `AnalysisResult`, for the terminal."""
 
     def fmt(value) -> str:
         return "n/a" if value is None else f"{value:.3f}"
 
+    att, emb = result.attention_vs_blosum62, result.embedding_vs_blosum62
     lines = [
-        f"BLOSUM62 Pearson r: attention {fmt(metrics['blosum62_pearson_attention'])}, "
-        f"embedding {fmt(metrics['blosum62_pearson_embedding'])}  (Spearman: "
-        f"{fmt(metrics['blosum62_spearman_attention'])}, "
-        f"{fmt(metrics['blosum62_spearman_embedding'])})",
+        f"BLOSUM62 Pearson r: attention {fmt(att.pearson)}, embedding {fmt(emb.pearson)}  "
+        f"(Spearman: {fmt(att.spearman)}, {fmt(emb.spearman)})",
     ]
     for key in ("ts50_test", "bpti", "bpti_mature"):
-        for method, ranges in metrics["contacts"][key].items():
+        for method, ranges in result.contacts[key].items():
             long = ranges["long"]
             lines.append(
                 f"{key:11s} {method:24s} long P@L {fmt(long['P@L'])}  "

@@ -26,6 +26,7 @@ from protein_performer.analysis.contact_regression import (
 from protein_performer.analysis.contacts import true_contacts
 from protein_performer.analysis.precision import mean_precision, range_precision
 from protein_performer.analysis.structures import Bpti, Chain
+from protein_performer.progress import progress_bar
 
 METHODS = ("unsupervised_best_head", "unsupervised_apc_mean", "logistic_regression")
 
@@ -64,12 +65,15 @@ def protein_features(
     contacts: Sequence[np.ndarray],
     windows: Sequence[slice],
     batch_size: int = 4,
+    progress: bool = False,
 ) -> list[ProteinFeatures]:
     """Attention features of each protein; sequences longer than the model takes are cropped
     (with their contact maps) to its `max_len`."""
     out = []
+    bar = progress_bar(len(sequences), "contacts", enabled=progress)
     for start in range(0, len(sequences), batch_size):
         batch = residue_attention_batch(model, sequences[start : start + batch_size])
+        bar.update(len(batch))
         for k, att in enumerate(batch):
             i = start + k
             n = len(att.sequence)
@@ -84,6 +88,7 @@ def protein_features(
                     window=slice(window.start or 0, stop),
                 )
             )
+    bar.close()
     return out
 
 
@@ -105,7 +110,13 @@ def _evaluate(proteins: Sequence[ScoredProtein]) -> dict[str, dict[str, dict[str
 
 
 def run_contact_benchmark(
-    model, ts50: Sequence[Chain], bpti: Bpti, *, n_train: int = 20, l1_c: float = 0.15
+    model,
+    ts50: Sequence[Chain],
+    bpti: Bpti,
+    *,
+    n_train: int = 20,
+    l1_c: float = 0.15,
+    progress: bool = False,
 ) -> ContactBenchmark:
     """Fit on the first `n_train` TS50 chains (sorted by name), evaluate everywhere."""
     chains = sorted(ts50, key=lambda c: c.name)
@@ -120,6 +131,7 @@ def run_contact_benchmark(
         [c.sequence for c in chains],
         [true_contacts(c.coords_L3) for c in chains],
         [full] * len(chains),
+        progress=progress,
     )
     train, test = ts[:n_train], ts[n_train:]
     best = select_best_head([p.features_FLL for p in train], [p.contacts_LL for p in train])

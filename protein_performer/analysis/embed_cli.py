@@ -1,34 +1,34 @@
 """`protein-performer embed`: export embeddings of the sequences of a FASTA file.
 
-Writes one `.npz` file: `names` and `sequences` (as analysed, cropped to the model's
-`max_len`), `layer`, and either `mean` `[N, C]` (default) or, with `--per-token`, also one
-`[L, C]` array per sequence named `tokens_<i>` (residues only, no special tokens).
+    protein-performer embed --fasta proteins.fasta --out embeddings.npz [--per-token]
+
+Writes one `.npz` file (`--out -`: the same bytes to stdout): `names` and `sequences` (as
+embedded, cropped to the model's `max_len - 2` with a warning), `layer`, `checkpoint` and
+`checkpoint_sha256` (where the numbers came from), and `mean` `[N, C]`; with `--per-token`,
+also one `[L, C]` array per sequence named `tokens_<i>` (residues only, no special tokens).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from protein_performer.analysis.checkpoint_choice import checkpoint_or_report
+from protein_performer import cli_support as cs
+
+PROG = "protein-performer embed"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="protein-performer embed",
-        description="Per-sequence (mean) or per-residue embeddings of any layer, as .npz",
+        prog=PROG, description="Per-sequence (mean) or per-residue embeddings of a layer, as .npz"
     )
-    parser.add_argument("fasta", type=Path, help="input FASTA (.gz accepted)")
-    parser.add_argument("--out", type=Path, required=True, help="output .npz file")
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=None,
-        help="checkpoint (default: as `protein-performer analyze`)",
-    )
+    cs.add_fasta_flag(parser, help="input FASTA (.gz accepted)")
+    cs.add_out_flag(parser, what="output .npz file", required=True)
+    cs.add_checkpoint_flag(parser)
     parser.add_argument(
         "--layer",
         type=int,
@@ -39,49 +39,75 @@ def build_parser() -> argparse.ArgumentParser:
         "--per-token", action="store_true", help="also store the per-residue embeddings"
     )
     parser.add_argument("--batch-size", type=int, default=8)
+    cs.add_unknown_flag(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    checkpoint = checkpoint_or_report(args.checkpoint, "protein-performer embed")
-    if checkpoint is None:
-        return 2
-    from protein_performer.analysis.embeddings import embed_sequences
-    from protein_performer.data.fasta import iter_fasta
-    from protein_performer.training.checkpoint import load_model
+    return cs.run(PROG, lambda: _embed(args))
 
-    records = list(iter_fasta(args.fasta))
-    if not records:
-        print(f"protein-performer embed: {args.fasta}: no sequences", file=sys.stderr)
-        return 2
-    model = load_model(checkpoint)
+
+def _embed(args: argparse.Namespace) -> int:
+    out = cs.check_out(args.out, suffixes=(".npz",))
+    if args.batch_size < 1:
+        raise cs.UsageError("--batch-size must be >= 1")
+    records = cs.read_fasta(args.fasta)
+    from protein_performer.analysis.attention_maps import max_residues
+    from protein_performer.analysis.embeddings import embed_sequences, resolve_layer
+    from protein_performer.data.inputs import check_sequences
+
+    model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
     try:
-        embeddings = embed_sequences(
-            model,
-            [r.sequence for r in records],
-            layer=args.layer,
-            pooling="per-token" if args.per_token else "mean",
-            batch_size=args.batch_size,
-        )
+        resolve_layer(args.layer, model.config.n_layers)
     except ValueError as error:
-        print(f"protein-performer embed: {error}", file=sys.stderr)
-        return 2
+        raise cs.UsageError(f"--layer: {error}") from None
+    checked = check_sequences(
+        [r.sequence for r in records],
+        max_residues=max_residues(model),
+        unknown=args.unknown,
+        names=[f"{r.path}:{r.line}: record {r.name!r}" for r in records],
+    )
+    for message in checked.crops:
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
+    embeddings = embed_sequences(
+        model,
+        list(checked.sequences),
+        layer=args.layer,
+        pooling="per-token" if args.per_token else "mean",
+        batch_size=args.batch_size,
+        unknown=args.unknown,
+        progress=True,
+    )
     arrays = {
         "names": np.array([r.name for r in records]),
         "sequences": np.array([e.sequence for e in embeddings]),
         "layer": np.array(embeddings[0].layer),
+        "checkpoint": np.array(provenance.path),
+        "checkpoint_sha256": np.array(provenance.sha256),
         "mean": np.stack([e.mean_C for e in embeddings]),
     }
     if args.per_token:
         arrays |= {f"tokens_{i}": e.per_token_LC for i, e in enumerate(embeddings)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, **arrays)
+    where = _write_npz(out, arrays)
     print(
         f"wrote {len(embeddings)} embeddings (layer {embeddings[0].layer}, width "
-        f"{arrays['mean'].shape[1]}) to {args.out}"
+        f"{arrays['mean'].shape[1]}) from {provenance} to {where}",
+        file=sys.stderr,
     )
     return 0
+
+
+def _write_npz(out: Path | None, arrays: dict[str, np.ndarray]) -> str:
+    if out is None:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.flush()
+        return "stdout"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, **arrays)
+    return str(out)
 
 
 if __name__ == "__main__":

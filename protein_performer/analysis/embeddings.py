@@ -17,6 +17,9 @@ import numpy as np
 import torch
 
 from protein_performer.analysis.attention_maps import encode_batch, max_residues
+from protein_performer.data.inputs import check_sequences, warn_crops
+from protein_performer.data.tokenizer import UnknownPolicy
+from protein_performer.progress import progress_bar
 
 Pooling = Literal["mean", "per-token"]
 
@@ -50,16 +53,26 @@ def embed_sequences(
     layer: int = -1,
     pooling: Pooling = "mean",
     batch_size: int = 8,
+    unknown: UnknownPolicy = "error",
+    progress: bool = False,
 ) -> list[Embedding]:
-    """Embeddings of `sequences`, in input order. `pooling="per-token"` also keeps [L, C]."""
+    """Embeddings of `sequences`, in input order. `pooling="per-token"` also keeps [L, C].
+
+    Letters outside the alphabet are an error unless `unknown="x"`; sequences longer than the
+    model are cropped with a `CropWarning` (see `data.inputs`)."""
     if pooling not in ("mean", "per-token"):
         raise ValueError(f"pooling must be 'mean' or 'per-token', got {pooling!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     model.eval()
     index = resolve_layer(layer, model.config.n_layers)
-    limit = max_residues(model)
+    checked = check_sequences(sequences, max_residues=max_residues(model), unknown=unknown)
+    warn_crops(checked)
+    sequences = checked.sequences
     out: list[Embedding] = []
+    bar = progress_bar(len(sequences), "embed", enabled=progress)
     for start in range(0, len(sequences), batch_size):
-        chunk = [s[:limit] for s in sequences[start : start + batch_size]]
+        chunk = list(sequences[start : start + batch_size])
         tokens_BL, is_pad_BL = encode_batch(chunk)
         states = model(tokens_BL, is_pad_BL, output_hidden_states=True).hidden_states
         hidden_BLC = states[index].float().cpu().numpy()
@@ -73,4 +86,6 @@ def embed_sequences(
                     per_token_LC=residues_LC.copy() if pooling == "per-token" else None,
                 )
             )
+        bar.update(len(chunk))
+    bar.close()
     return out

@@ -36,9 +36,14 @@ class Mutation:
         return f"{self.wild_type}{self.position + 1}{self.mutant}"
 
 
-def parse_mutations(text: str, sequence: str, *, offset: int = 1) -> tuple[Mutation, ...]:
+def parse_mutations(
+    text: str, sequence: str, *, offset: int = 1, allow_synonymous: bool = False
+) -> tuple[Mutation, ...]:
     """Parse `A12G:K15R`; positions are numbered from `offset` (1 = first residue). The wild
-    type letter must match the sequence, so a numbering mistake fails loudly."""
+    type letter must match the sequence, so a numbering mistake fails loudly.
+
+    With `allow_synonymous`, a part such as `I2I` (common in deep mutational scans) is checked
+    and then dropped: it changes nothing, so a wholly synonymous variant parses to `()`."""
     out = []
     for part in text.strip().split(":"):
         match = _MUTATION.match(part.strip())
@@ -54,6 +59,8 @@ def parse_mutations(text: str, sequence: str, *, offset: int = 1) -> tuple[Mutat
                 f"mutation {part}: sequence has {sequence[pos]!r} at position "
                 f"{pos + offset}, not {wt!r}"
             )
+        if mt == wt and allow_synonymous:
+            continue
         if mt not in VOCAB or mt == wt:
             raise ValueError(f"mutation {part}: mutant {mt!r} is not a different amino acid")
         out.append(Mutation(wt, pos, mt))

@@ -3,6 +3,8 @@
     protein-performer mutations --sequence MKT... --mutations A12G K15R:A12G --out scores.tsv
     protein-performer mutations --fasta wt.fasta --scan --out scan.tsv   # every single mutant
 
+The TSV starts with `# checkpoint:` and `# checkpoint_sha256:` comment lines naming the model.
+
 Methods: `masked-marginals` (default) and `pll` for masked-LM models; causal models are
 scored by sequence log-likelihood whatever the method (see `analysis.mutations`).
 """
@@ -13,13 +15,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from protein_performer.analysis.checkpoint_choice import checkpoint_or_report
+from protein_performer import cli_support as cs
+
+PROG = "protein-performer mutations"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="protein-performer mutations", description="Zero-shot mutation effect scores"
-    )
+    parser = argparse.ArgumentParser(prog=PROG, description="Zero-shot mutation effect scores")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--sequence", help="wild-type sequence")
     source.add_argument("--fasta", type=Path, help="FASTA whose first record is the wild type")
@@ -40,29 +42,46 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="number of the first residue in the variant names (default: 1)",
     )
-    parser.add_argument("--checkpoint", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=None, help="TSV (default: stdout)")
+    cs.add_checkpoint_flag(parser)
+    cs.add_unknown_flag(parser)
+    cs.add_out_flag(parser, what="TSV")
     return parser
 
 
 def score_variants(
-    model, wild_type: str, variants: list[str], method: str, offset: int = 1
+    model,
+    wild_type: str,
+    variants: list[str],
+    method: str,
+    offset: int = 1,
+    *,
+    progress: bool = False,
 ) -> list[tuple[str, float]]:
-    """(variant, score) pairs; higher means the model finds the variant more plausible."""
+    """(variant, score) pairs; higher means the model finds the variant more plausible.
+    `progress` draws a bar over the variants scored one forward pass (or L passes) each."""
     from protein_performer.analysis import mutations as mut
+    from protein_performer.progress import progress_bar
 
     parsed = [(v, mut.parse_mutations(v, wild_type, offset=offset)) for v in variants]
+    per_variant = model.config.objective == "causal" or method == "pll"
+    bar = progress_bar(len(parsed), "mutations", enabled=progress and per_variant)
+
+    def each():  # the variants, advancing the bar as each one is scored
+        for item in parsed:
+            yield item
+            bar.update(1)
+
     if model.config.objective == "causal":
         base = mut.sequence_log_likelihood(model, wild_type)
         return [
             (v, mut.sequence_log_likelihood(model, mut.apply_mutations(wild_type, m)) - base)
-            for v, m in parsed
+            for v, m in each()
         ]
     if method == "pll":
         base = mut.pseudo_log_likelihood(model, wild_type)
         return [
             (v, mut.pseudo_log_likelihood(model, mut.apply_mutations(wild_type, m)) - base)
-            for v, m in parsed
+            for v, m in each()
         ]
     positions = sorted({x.position for _, m in parsed for x in m})
     logp_LV = mut.masked_log_probs(model, wild_type, positions)
@@ -71,17 +90,26 @@ def score_variants(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    checkpoint = checkpoint_or_report(args.checkpoint, "protein-performer mutations")
-    if checkpoint is None:
-        return 2
-    from protein_performer.constants import STANDARD_AMINO_ACIDS
-    from protein_performer.data.fasta import iter_fasta
-    from protein_performer.training.checkpoint import load_model
+    return cs.run(PROG, lambda: _mutations(args))
 
-    wild_type = args.sequence or next(iter(iter_fasta(args.fasta))).sequence
-    wild_type = wild_type.upper()
+
+def _wild_type(args: argparse.Namespace) -> tuple[str, str]:
+    """(sequence, where) from --sequence or the first record of --fasta."""
+    if args.fasta is not None:
+        record = cs.read_fasta(args.fasta)[0]
+        return record.sequence, f"{record.path}:{record.line}: record {record.name!r}"
+    if not args.sequence or not args.sequence.strip():
+        raise cs.UsageError("--sequence: empty sequence")
+    return args.sequence, "--sequence"
+
+
+def _variants(args: argparse.Namespace, wild_type: str) -> list[str]:
+    from protein_performer.constants import STANDARD_AMINO_ACIDS
+
     variants = list(args.mutations)
     if args.mutations_file:
+        if not args.mutations_file.is_file():
+            raise cs.UsageError(f"--mutations-file {args.mutations_file}: no such file")
         variants += [
             ln.strip()
             for ln in args.mutations_file.read_text().splitlines()
@@ -95,32 +123,35 @@ def main(argv: list[str] | None = None) -> int:
             if aa != wt and wt in STANDARD_AMINO_ACIDS
         ]
     if not variants:
-        print(
-            "protein-performer mutations: give --mutations, --mutations-file or --scan",
-            file=sys.stderr,
-        )
-        return 2
-    model = load_model(checkpoint)
+        raise cs.UsageError("give --mutations, --mutations-file or --scan")
+    return variants
+
+
+def _mutations(args: argparse.Namespace) -> int:
+    from protein_performer.data.inputs import check_sequences
+
+    out = cs.check_out(args.out)
+    raw, where = _wild_type(args)
+    # Letters are checked before anything is scored: an invalid letter is an error unless
+    # --unknown x, and the wild type must fit the model (a crop would move the positions).
+    wild_type = check_sequences([raw], max_residues=None, unknown=args.unknown, names=[where])
+    wild_type = wild_type.sequences[0]
+    variants = _variants(args, wild_type)
+    model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
     if len(wild_type) > model.config.max_len - 2:
-        print(
-            f"protein-performer mutations: sequence of {len(wild_type)} residues exceeds the "
-            f"model's max_len - 2 = {model.config.max_len - 2}",
-            file=sys.stderr,
+        raise cs.UsageError(
+            f"{where}: {len(wild_type)} residues exceed the model's max_len - 2 = "
+            f"{model.config.max_len - 2}; mutation positions would not survive a crop"
         )
-        return 2
-    try:
-        scores = score_variants(model, wild_type, variants, args.method, args.offset)
-    except ValueError as error:
-        print(f"protein-performer mutations: {error}", file=sys.stderr)
-        return 2
+    scores = score_variants(model, wild_type, variants, args.method, args.offset, progress=True)
     method = "log-likelihood" if model.config.objective == "causal" else args.method
-    text = f"variant\t{method}\n" + "".join(f"{v}\t{s:.6f}\n" for v, s in scores)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"wrote {len(scores)} scores to {args.out}")
-    else:
-        sys.stdout.write(text)
+    text = (
+        cs.provenance_comments(provenance)
+        + f"variant\t{method}\n"
+        + "".join(f"{v}\t{s:.6f}\n" for v, s in scores)
+    )
+    where_to = cs.write_text(out, text)
+    print(f"wrote {len(scores)} scores from {provenance} to {where_to}", file=sys.stderr)
     return 0
 
 

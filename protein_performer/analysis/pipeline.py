@@ -25,6 +25,13 @@ from protein_performer.analysis.contact_benchmark import ContactBenchmark, run_c
 from protein_performer.analysis.head_summary import summarize_heads
 from protein_performer.analysis.heldout import held_out_sequences
 from protein_performer.analysis.report import write_report
+from protein_performer.analysis.results import (
+    AnalysisResult,
+    BlosumCorrelation,
+    ContactProtocol,
+    SimilarityProtocol,
+    finite,
+)
 from protein_performer.analysis.similarity import (
     PROPERTY_GROUPS,
     PROPERTY_ORDER,
@@ -36,10 +43,14 @@ from protein_performer.analysis.similarity import (
 )
 from protein_performer.analysis.structures import load_bpti, load_ts50
 from protein_performer.data.prepare import PrepareConfig
+from protein_performer.paths import CACHE_DIR, UNIPROT_SAMPLE
 from protein_performer.plots import attention as attention_plots
 from protein_performer.plots import contacts as contact_plots
 from protein_performer.plots import similarity as similarity_plots
 from protein_performer.plots.style import save
+from protein_performer.progress import progress_bar
+
+TS50_SIZE = 50  # chains in the TS50 contact test set (data/contact_testset/TS50.tsv)
 
 
 @dataclass(frozen=True)
@@ -59,29 +70,42 @@ class AnalyzeOptions:
     l1_c: float = 0.15
     # Layers shown in the BPTI attention grid (the paper shows the first layers).
     grid_layers: int = 2
-    # Where the held-out sequences come from (the `make data` preparation or its FASTA).
-    prepare: PrepareConfig = field(default_factory=PrepareConfig)
+    # Where the held-out sequences come from (the `make data` preparation of the shipped
+    # sample, found beside the package whatever the working directory).
+    prepare: PrepareConfig = field(
+        default_factory=lambda: PrepareConfig(fasta=str(UNIPROT_SAMPLE), cache_dir=str(CACHE_DIR))
+    )
+
+    def __post_init__(self) -> None:
+        # Checked before any work: a bad value must not surface after minutes of analysis.
+        if self.n_sequences < 1:
+            raise ValueError(f"n_sequences must be >= 1, got {self.n_sequences}")
+        if not 1 <= self.n_train_structures < TS50_SIZE:
+            raise ValueError(
+                f"n_train_structures must be in 1 .. {TS50_SIZE - 1} (TS50 has {TS50_SIZE} "
+                f"chains; the rest are the test set), got {self.n_train_structures}"
+            )
+        if not (math.isfinite(self.l1_c) and self.l1_c > 0):
+            raise ValueError(f"l1_c must be a positive number, got {self.l1_c}")
+        if self.grid_layers < 1 or self.min_head_weight < 0:
+            raise ValueError("grid_layers must be >= 1 and min_head_weight >= 0")
+        if not self.similarity_thresholds or not all(
+            0 <= t < 1 for t in self.similarity_thresholds
+        ):
+            raise ValueError("similarity_thresholds must be values in [0, 1)")
 
 
-def _finite(value: Any) -> Any:
-    # JSON has no NaN: undefined metrics (e.g. a range with no pairs) become null.
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def similarity_analysis(model, sequences, options: AnalyzeOptions) -> dict[str, Any]:
+def similarity_analysis(
+    model, sequences, options: AnalyzeOptions, *, progress: bool = False
+) -> dict[str, Any]:
     """Vig et al. attention similarity and embedding similarity, scored against BLOSUM62."""
     n_total = model.config.n_layers * model.config.n_heads
     accumulator = AminoAcidAttention(n_total, thresholds=options.similarity_thresholds)
+    bar = progress_bar(len(sequences), "attention similarity", enabled=progress)
     for att in iter_residue_attention(model, list(sequences)):
         accumulator.update(att.maps_NHLL, att.residue_ids_L)
+        bar.update(1)
+    bar.close()
     attention = accumulator.best_result(options.min_head_weight)
     embedding = embedding_similarity(model.token_embedding.weight.detach().float().numpy())
     return {
@@ -164,10 +188,12 @@ def run_analysis(
     options: AnalyzeOptions | None = None,
     *,
     checkpoint: str = "",
+    checkpoint_sha256: str = "",
     log=print,
-) -> dict[str, Any]:
+    progress: bool = False,
+) -> AnalysisResult:
     """Run every analysis on `model`, write figures, `metrics.json` and `report.md` to
-    `out_dir`, and return the metrics."""
+    `out_dir`, and return the results."""
     options = options or AnalyzeOptions()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -199,41 +225,48 @@ def run_analysis(
 
     held_out = held_out_sequences(options.n_sequences, options.prepare)
     log(f"similarity over {len(held_out.sequences)} held-out sequences ({held_out.source})")
-    sim = similarity_analysis(model, held_out.sequences, options)
+    sim = similarity_analysis(model, held_out.sequences, options, progress=progress)
     figures += _similarity_figures(sim, out_dir)
 
     log("contacts: TS50 (20 train / 30 test) and BPTI")
     bench = run_contact_benchmark(
-        model, load_ts50(), bpti, n_train=options.n_train_structures, l1_c=options.l1_c
+        model,
+        load_ts50(),
+        bpti,
+        n_train=options.n_train_structures,
+        l1_c=options.l1_c,
+        progress=progress,
     )
     figures += _contact_figures(bench, bpti.offset, out_dir)
 
-    metrics = {
-        "checkpoint": checkpoint,
-        "model": model.config.to_dict(),
-        "blosum62_pearson_attention": sim["attention_score"].pearson,
-        "blosum62_spearman_attention": sim["attention_score"].spearman,
-        "blosum62_pearson_embedding": sim["embedding_score"].pearson,
-        "blosum62_spearman_embedding": sim["embedding_score"].spearman,
-        "similarity": {
-            "n_sequences": sim["attention"].n_sequences,
-            "source": held_out.source,
-            "threshold": sim["attention"].threshold,
-            "min_head_weight": options.min_head_weight,
-            "n_heads_used": int(len(sim["attention"].heads_kept)),
-        },
-        "contacts": bench.metrics,
-        "contact_protocol": {
-            "train": list(bench.train_names),
-            "test": list(bench.test_names),
-            "best_head_layer_head_1based": [bench.best_head[0] + 1, bench.best_head[1] + 1],
-            "logistic_regression_C": options.l1_c,
-            "heads_with_nonzero_weight": int(np.count_nonzero(bench.coefficients)),
-        },
-        "bpti_heads": heads.rows(att.sequence),
-        "seconds": time.perf_counter() - start,
-    }
-    metrics = _finite(metrics)
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    write_report(metrics, [f.name for f in figures], out_dir / "report.md")
-    return metrics
+    result = AnalysisResult(
+        checkpoint=checkpoint,
+        checkpoint_sha256=checkpoint_sha256,
+        model=model.config.to_dict(),
+        attention_vs_blosum62=BlosumCorrelation(
+            sim["attention_score"].pearson, sim["attention_score"].spearman
+        ),
+        embedding_vs_blosum62=BlosumCorrelation(
+            sim["embedding_score"].pearson, sim["embedding_score"].spearman
+        ),
+        similarity=SimilarityProtocol(
+            n_sequences=sim["attention"].n_sequences,
+            source=held_out.source,
+            threshold=sim["attention"].threshold,
+            min_head_weight=options.min_head_weight,
+            n_heads_used=int(len(sim["attention"].heads_kept)),
+        ),
+        contacts=finite(bench.metrics),
+        contact_protocol=ContactProtocol(
+            train=tuple(bench.train_names),
+            test=tuple(bench.test_names),
+            best_head_layer_head_1based=(bench.best_head[0] + 1, bench.best_head[1] + 1),
+            logistic_regression_C=options.l1_c,
+            heads_with_nonzero_weight=int(np.count_nonzero(bench.coefficients)),
+        ),
+        bpti_heads=tuple(finite(heads.rows(att.sequence))),
+        seconds=time.perf_counter() - start,
+    )
+    (out_dir / "metrics.json").write_text(json.dumps(result.to_json(), indent=1))
+    write_report(result, [f.name for f in figures], out_dir / "report.md")
+    return result

@@ -1,4 +1,4 @@
-"""`report.md` of `make analyze`: the numbers of `metrics.json` as tables, with the figures."""
+"""`report.md` of `make analyze`: the `AnalysisResult` as tables, with the figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from protein_performer.analysis.contact_benchmark import METHODS
 from protein_performer.analysis.contacts import RANGES
 from protein_performer.analysis.precision import TOP_K
+from protein_performer.analysis.results import AnalysisResult
 
 CONTACT_SETS = {
     "ts50_test": "TS50 test (30 chains)",
@@ -33,18 +34,18 @@ def contact_table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
     return lines
 
 
-def render_report(metrics: dict[str, Any], figures: Sequence[str]) -> str:
-    sim = metrics["similarity"]
-    protocol = metrics["contact_protocol"]
-    layer, head = protocol["best_head_layer_head_1based"]
-    model = metrics["model"]
+def render_report(result: AnalysisResult, figures: Sequence[str]) -> str:
+    sim = result.similarity
+    protocol = result.contact_protocol
+    layer, head = protocol.best_head_layer_head_1based
+    model = result.model
     lines = [
         "# Analysis report",
         "",
-        f"Checkpoint: `{metrics['checkpoint']}`  ",
+        f"Checkpoint: `{result.checkpoint}` (sha256 `{result.checkpoint_sha256}`)  ",
         f"Model: {model['attention']} attention, {model['objective']}, {model['n_layers']} "
         f"layers × {model['n_heads']} heads, d_model {model['d_model']}. "
-        f"Analysis took {metrics['seconds']:.0f} s.",
+        f"Analysis took {result.seconds:.0f} s.",
         "",
         "## BPT1_BOVIN attention (Performer paper, App. C.4)",
         "",
@@ -55,7 +56,7 @@ def render_report(metrics: dict[str, Any], figures: Sequence[str]) -> str:
         "| layer | head | kind | entropy | mean distance | top residue (share) |",
         "|---|---|---|---|---|---|",
     ]
-    for row in metrics["bpti_heads"]:
+    for row in result.bpti_heads:
         lines.append(
             f"| {row['layer'] + 1} | {row['head'] + 1} | {row['kind']} | {row['entropy']:.2f} "
             f"| {row['mean_distance']:.1f} | {row['top_residue']} "
@@ -65,16 +66,16 @@ def render_report(metrics: dict[str, Any], figures: Sequence[str]) -> str:
         "",
         "## Amino-acid similarity vs BLOSUM62 (Vig et al. 2021)",
         "",
-        f"{sim['n_sequences']} held-out sequences ({sim['source']}); attention threshold "
-        f"θ = {sim['threshold']:g}, {sim['n_heads_used']} heads with at least "
-        f"{sim['min_head_weight']:g} of attention weight above it.",
+        f"{sim.n_sequences} held-out sequences ({sim.source}); attention threshold "
+        f"θ = {sim.threshold:g}, {sim.n_heads_used} heads with at least "
+        f"{sim.min_head_weight:g} of attention weight above it.",
         "",
         "| similarity | Pearson r | Spearman ρ |",
         "|---|---|---|",
-        f"| attention | {_fmt(metrics['blosum62_pearson_attention'])} | "
-        f"{_fmt(metrics['blosum62_spearman_attention'])} |",
-        f"| input embedding | {_fmt(metrics['blosum62_pearson_embedding'])} | "
-        f"{_fmt(metrics['blosum62_spearman_embedding'])} |",
+        f"| attention | {_fmt(result.attention_vs_blosum62.pearson)} | "
+        f"{_fmt(result.attention_vs_blosum62.spearman)} |",
+        f"| input embedding | {_fmt(result.embedding_vs_blosum62.pearson)} | "
+        f"{_fmt(result.embedding_vs_blosum62.spearman)} |",
         "",
         "![attention similarity](similarity_attention.png)",
         "",
@@ -85,13 +86,13 @@ def render_report(metrics: dict[str, Any], figures: Sequence[str]) -> str:
         "## Contacts (Rao et al. 2021)",
         "",
         f"Cβ–Cβ < 8 Å (Cα for Gly), separation ≥ 6. Best single head: layer {layer}, head "
-        f"{head}, chosen on the {len(protocol['train'])} training chains (first TS50 ids in "
-        f"sorted order); the L1 logistic regression (C = {protocol['logistic_regression_C']}) "
-        f"keeps {protocol['heads_with_nonzero_weight']} heads.",
+        f"{head}, chosen on the {len(protocol.train)} training chains (first TS50 ids in "
+        f"sorted order); the L1 logistic regression (C = {protocol.logistic_regression_C}) "
+        f"keeps {protocol.heads_with_nonzero_weight} heads.",
         "",
     ]
     for key, title in CONTACT_SETS.items():
-        lines += [f"### {title}", "", *contact_table(metrics["contacts"][key]), ""]
+        lines += [f"### {title}", "", *contact_table(result.contacts[key]), ""]
     lines += [
         "![BPTI contact map](bpti_contact_map.png)",
         "",
@@ -107,7 +108,7 @@ def render_report(metrics: dict[str, Any], figures: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(metrics: dict[str, Any], figures: Sequence[str], path: str | Path) -> Path:
+def write_report(result: AnalysisResult, figures: Sequence[str], path: str | Path) -> Path:
     path = Path(path)
-    path.write_text(render_report(metrics, figures))
+    path.write_text(render_report(result, figures))
     return path

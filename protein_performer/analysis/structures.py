@@ -17,7 +17,8 @@ from Bio import SeqIO
 from Bio.PDB import MMCIFParser, PDBParser
 from Bio.SeqUtils import seq1
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+from protein_performer.paths import DATA_DIR
+
 BPTI_DIR = DATA_DIR / "bpti"
 TS50_DIR = DATA_DIR / "contact_testset"
 

@@ -25,53 +25,24 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-METHODS: tuple[str, ...] = ("favor-state", "kv-cache", "naive-recompute")
+from protein_performer.bench.generation_measurement import METHODS, Measurement
+from protein_performer.memory import peak_rss_mb, rss_mb
+
+__all__ = ["METHODS", "Measurement", "main", "run_benchmark", "run_worker"]
+
 FULL_LENGTHS: tuple[int, ...] = (128, 256, 512, 1024, 2048, 4096, 8192)
 QUICK_LENGTHS: tuple[int, ...] = (16, 32)
 # Model shape: the `cpu_l4_d128` preset (the `make train` default) with a position table long
 # enough for 8192 tokens. Quick mode uses `tiny_l2_d64`.
 FULL_PRESET, QUICK_PRESET = "cpu_l4_d128", "tiny_l2_d64"
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One row of generation.csv."""
-
-    method: str
-    length: int
-    status: str  # "ok", or "skipped: ..." for capped naive runs
-    ms_per_token: float  # wall clock, mean over all generated tokens
-    tail_ms_per_token: float  # wall clock, median over the last `tail_tokens` tokens
-    cpu_ms_per_token: float  # process CPU time, mean over all tokens
-    tail_cpu_ms_per_token: float  # process CPU time, median over the last `tail_tokens`
-    tail_tokens: int
-    total_s: float  # wall clock
-    peak_rss_mb: float  # the subprocess's peak resident memory
-    peak_rss_delta_mb: float  # peak minus resident memory just before generating
-    state_mb: float  # decoder state at the end (FAVOR sums or KV cache); 0 for naive
-    preset: str
-    attention: str
-    batch: int
-    threads: int
-    runs: int = 1  # this row is the least disturbed of `runs` runs (see `run_benchmark`)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def run_worker(
@@ -105,7 +76,7 @@ def run_worker(
             for _ in range(4):  # first-call allocations out of the timing
                 _, warm = decode_step(model, tokens_BL[:, 0], warm)
             state = init_state(model, batch, capacity=length + 1)
-        baseline_mb = _rss_mb()
+        baseline_mb = rss_mb()
         for t in range(length):
             start, start_cpu = time.perf_counter(), time.process_time()
             if method == "naive-recompute":
@@ -129,8 +100,8 @@ def run_worker(
         tail_cpu_ms_per_token=1e3 * statistics.median(step_cpu_s[-tail:]),
         tail_tokens=tail,
         total_s=sum(step_s),
-        peak_rss_mb=_peak_rss_mb(),
-        peak_rss_delta_mb=max(0.0, _peak_rss_mb() - baseline_mb),
+        peak_rss_mb=peak_rss_mb(),
+        peak_rss_delta_mb=max(0.0, peak_rss_mb() - baseline_mb),
         state_mb=state_mb,
         preset=preset_name,
         attention=attention,
@@ -244,9 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="runs per FAVOR/KV config, the least disturbed is kept (default 2; quick: 1)",
     )
-    parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"))
+    # The same spellings as `bench attention`.
+    parser.add_argument("--out", type=Path, default=Path("reports/bench"), help="output directory")
     parser.add_argument(
-        "--doc", type=Path, default=None, help="markdown to update (default: docs/generation.md, "
+        "--docs", type=Path, default=None, help="markdown to update (default: docs/generation.md, "
         "not touched with --quick)"
     )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -255,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(asdict(run_worker(**json.loads(args.worker)))))
         return 0
 
+    # Imported here, not at the top: workers must not carry matplotlib in their measured RSS.
     from protein_performer.bench.generation_report import write_outputs
 
     preset_name = args.preset or (QUICK_PRESET if args.quick else FULL_PRESET)
@@ -271,10 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     given = list(sys.argv[1:] if argv is None else argv)
     command = "protein-performer bench generation " + " ".join(given)
-    doc = args.doc or (None if args.quick else Path("docs/generation.md"))
+    doc = args.docs or (None if args.quick else Path("docs/generation.md"))
     paths = write_outputs(
         rows,
-        args.out_dir,
+        args.out,
         doc,
         command=command.strip(),
         wall_s=time.time() - started,

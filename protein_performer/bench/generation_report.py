@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from protein_performer.bench.generation import METHODS, Measurement
+from protein_performer.bench.generation_measurement import METHODS, Measurement
 from protein_performer.markdown_blocks import update_file
 from protein_performer.plots.bench import plot_generation
 

@@ -1,6 +1,6 @@
 """Plots and the markdown report of the attention benchmark.
 
-The targets of issue 3 are evaluated here from the measured rows (never typed in), and each is
+The benchmark targets are evaluated here from the measured rows (never typed in), and each is
 printed with its ratio and "met" / "missed".
 """
 
@@ -143,7 +143,7 @@ def _approx_targets(approx_rows: Sequence[dict]) -> list[str]:
 
 
 def targets(rows: Sequence[dict], approx_rows: Sequence[dict], gflops: float) -> list[str]:
-    """Each target of the issue with the measured ratio and a verdict."""
+    """Each benchmark target with the measured ratio and a verdict."""
     return _speed_targets(rows, gflops) + (_approx_targets(approx_rows) if approx_rows else [])
 
 
@@ -260,7 +260,7 @@ def markdown(
 ) -> str:
     lines = _header(machine)
     lines += [
-        "## Targets (issue 3)",
+        "## Targets",
         "",
         *targets(rows, approx_rows, machine.get("matmul_gflops", math.nan)),
         "",

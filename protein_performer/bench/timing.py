@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import resource
 import statistics
 import sys
 import time
@@ -20,8 +19,12 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-# Implementations: ours (model.attention.SelfAttention.attend) and performer-pytorch's.
-OURS = {"favor-softmax": "favor-softmax", "favor-relu": "favor-relu", "exact-sdpa": "exact"}
+from protein_performer.memory import peak_rss_mb
+from protein_performer.model.attention_kinds import REGISTRY
+
+# Implementations: ours (model.attention.SelfAttention.attend, every registered attention kind,
+# under its benchmark label) and performer-pytorch's.
+OURS = {spec.label: name for name, spec in REGISTRY.items()}
 PEER = {"peer-favor": False, "peer-relu": True}  # value: generalized_attention
 IMPLS: tuple[str, ...] = (*OURS, "identity", *PEER)
 
@@ -39,10 +42,6 @@ class Config:
     threads: int = 2
     device: str = "cpu"
     dtype: str = "float32"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
 def build_op(cfg: Config) -> Callable[..., torch.Tensor]:

@@ -43,17 +43,19 @@ def mlm_mask(
     mask_prob: float = 0.15,
     mask_frac: float = 0.8,
     random_frac: float = 0.1,
+    maskable_ids: np.ndarray = _AMINO_ACID_IDS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """BERT masking (Devlin et al. 2019, Sec. 3.1), as used for protein LMs (Rives et al. 2021).
 
-    Each amino-acid position (never <cls>, <eos>, <pad>) is selected with probability
+    Each amino-acid position (never <cls>, <eos>, <pad>; `maskable_ids` says which tokens
+    count, e.g. gaps too in an aligned family) is selected with probability
     `mask_prob`. A selected position becomes <mask> with probability `mask_frac`, a uniformly
     drawn standard amino acid with probability `random_frac` (which may equal the original, as
     in BERT), and is left unchanged otherwise. Returns `(inputs_L, labels_L)`, labels holding the
     original token at selected positions and `IGNORE_INDEX` elsewhere.
     """
     tokens_L = np.asarray(tokens_L, dtype=np.int64)
-    maskable = np.isin(tokens_L, _AMINO_ACID_IDS)
+    maskable = np.isin(tokens_L, maskable_ids)
     selected = maskable & (rng.random(tokens_L.shape) < mask_prob)
     labels = np.where(selected, tokens_L, IGNORE_INDEX)
     action = rng.random(tokens_L.shape)
@@ -82,12 +84,18 @@ class MLMCollator:
         mask_frac: float = 0.8,
         random_frac: float = 0.1,
         seed: int | None = None,
+        maskable_ids: tuple[int, ...] = AMINO_ACID_IDS,
     ) -> None:
         if not (0 < mask_prob <= 1 and 0 <= mask_frac and 0 <= random_frac):
             raise ValueError("need 0 < mask_prob <= 1 and non-negative fractions")
         if mask_frac + random_frac > 1:
             raise ValueError("mask_frac + random_frac must not exceed 1")
-        self.kwargs = {"mask_prob": mask_prob, "mask_frac": mask_frac, "random_frac": random_frac}
+        self.kwargs = {
+            "mask_prob": mask_prob,
+            "mask_frac": mask_frac,
+            "random_frac": random_frac,
+            "maskable_ids": np.asarray(maskable_ids, dtype=np.int64),
+        }
         self.seed = seed
 
     def __call__(self, items: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:

@@ -88,8 +88,8 @@ class Alphabet:
                 char = chr(raw[pos])
                 raise InvalidResidueError(
                     f"{where}: invalid residue {char!r} at position {pos + 1} "
-                    f"(expected one of the 25 amino-acid letters; pass unknown='x' to map "
-                    f"other characters to X)",
+                    f"(expected one of the 25 amino-acid letters; --unknown x reads other "
+                    f"characters as X)",
                     position=pos + 1,
                     char=char,
                 )

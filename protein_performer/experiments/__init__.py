@@ -1,4 +1,4 @@
-"""Issue 6: the Performer protein comparisons of Choromanski et al. 2021 (§4.3–4.4, Table 2)
+"""The Performer protein comparisons of Choromanski et al. 2021 (§4.3–4.4, Table 2)
 re-run at CPU scale, and the shipped checkpoint.
 
 `plan` names the runs (one committed YAML under `configs/experiments/` each), `run` executes

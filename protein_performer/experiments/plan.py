@@ -1,4 +1,4 @@
-"""The experiments of issue 6 as data: which committed config, in which group, with which
+"""The protein experiments as data: which committed config, in which group, with which
 extra flags, and how a training-token budget becomes a number of optimizer steps.
 
 Groups, in the order the runner executes them:

@@ -1,4 +1,4 @@
-"""Run the issue-6 experiments in sequence, then write `docs/RESULTS.md` tables and figures.
+"""Run the protein experiments in sequence, then write `docs/RESULTS.md` tables and figures.
 
     python -m protein_performer.experiments.run --budget-tokens 5000000 --out docs
         [--groups table2 long_context backcompat shipped] [--long-context-seconds 240]
@@ -26,6 +26,7 @@ from pathlib import Path
 
 from protein_performer.experiments import plan
 from protein_performer.experiments.timeline import poll_once
+from protein_performer.memory import peak_rss_mb
 
 RUNNER_JSON = "runner.json"
 
@@ -121,7 +122,7 @@ def run_one(experiment: plan.Experiment, cmd: list[str], runs_dir: Path) -> dict
         "start_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "wall_s": round(time.time() - t0, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+        "peak_rss_mb": round(peak_rss_mb(usage), 1),
         "returncode": proc.returncode,
     }
     run_dir.mkdir(parents=True, exist_ok=True)

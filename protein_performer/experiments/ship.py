@@ -1,14 +1,18 @@
-"""Make the shipped checkpoint: a training checkpoint stripped to what inference needs, plus a
-model card written from the run's own config and metrics.
+"""Make the shipped checkpoint: a training checkpoint stripped to what inference needs, the
+same weights as a `save_pretrained` directory, and a model card written from the run's own
+config and metrics.
 
     python -m protein_performer.experiments.ship runs/experiments/shipped_default \
         [--out checkpoints/protein_performer_default.ckpt] [--max-mb 25]
+    python -m protein_performer.experiments.ship \
+        --export checkpoints/protein_performer_default.ckpt
 
 Kept: `state_dict` (weights and FAVOR projection buffers), `hyper_parameters` (the model and
 optimiser configs as plain dicts), `global_step`, `epoch` and the Lightning version. Dropped:
 optimizer and scheduler state, callbacks, loops. The result still loads with
-`training.checkpoint.load_model` (`torch.load(weights_only=True)`); `ship` checks that it does
-and that its logits equal those of the full checkpoint.
+`model.io.load_model` (`torch.load(weights_only=True)`); `ship` checks that it does and that
+its logits equal those of the full checkpoint. The directory beside it (`config.json` +
+`model.safetensors`, `--export` alone rewrites it) must give identical logits too.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ CARD_CONFIG = "configs/experiments/shipped_default.yaml"
 def strip_checkpoint(src: Path, dst: Path, max_mb: float = 25.0) -> Path:
     """Write `src` without optimizer state to `dst`; raise if it exceeds `max_mb` or if the
     stripped model's logits differ from the full checkpoint's."""
-    from protein_performer.training.checkpoint import load_model, read_checkpoint
+    from protein_performer.model.io import load_model, read_checkpoint
 
     full = read_checkpoint(src)
     missing = [k for k in ("state_dict", "hyper_parameters") if k not in full]
@@ -41,13 +45,28 @@ def strip_checkpoint(src: Path, dst: Path, max_mb: float = 25.0) -> Path:
     size_mb = dst.stat().st_size / 2**20
     if size_mb > max_mb:
         raise ValueError(f"{dst}: {size_mb:.1f} MB exceeds the {max_mb} MB limit")
-    tokens_BL = torch.randint(5, 25, (2, 40), generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        ref = load_model(src)(tokens_BL).logits_BLV
-        got = load_model(dst)(tokens_BL).logits_BLV
-    if not torch.equal(ref, got):
+    if not torch.equal(_probe_logits(load_model(src)), _probe_logits(load_model(dst))):
         raise AssertionError(f"{dst}: logits differ from {src} after stripping")
     return dst
+
+
+def _probe_logits(model) -> torch.Tensor:
+    tokens_BL = torch.randint(5, 25, (2, 40), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return model(tokens_BL).logits_BLV
+
+
+def export_pretrained(checkpoint: Path, directory: Path | None = None) -> Path:
+    """Write the checkpoint's model with `save_pretrained` into `directory` (default: the
+    checkpoint's path without `.ckpt`); raise unless the two give identical logits."""
+    from protein_performer.model.io import from_pretrained, load_model
+
+    directory = directory or checkpoint.with_suffix("")
+    model = load_model(checkpoint)
+    model.save_pretrained(directory)
+    if not torch.equal(_probe_logits(model), _probe_logits(from_pretrained(directory))):
+        raise AssertionError(f"{directory}: logits differ from {checkpoint}")
+    return directory
 
 
 def model_card(run_dir: Path, checkpoint: Path, source: Path) -> str:
@@ -68,7 +87,9 @@ def model_card(run_dir: Path, checkpoint: Path, source: Path) -> str:
     return f"""# Model card: `{checkpoint.name}`
 
 The default Performer-ReLU protein language model of this repository (`configs/default.yaml`
-model), which `make analyze` uses when there is no run of your own under `runs/`.
+model), which `make analyze`, the inference commands and `pp.load_model()` use by default.
+The same weights ship as a `save_pretrained` directory beside it (`config.json` +
+`model.safetensors`, identical logits).
 Written by `python -m protein_performer.experiments.ship {run_dir}`.
 
 - **Architecture**: {model["n_layers"]} layers, d_model {model["d_model"]}, \
@@ -105,17 +126,27 @@ they are not state-of-the-art structure signal.
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="experiments.ship", description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, nargs="?")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--max-mb", type=float, default=25.0)
+    parser.add_argument(
+        "--export", type=Path, default=None, help="only write CKPT's save_pretrained directory"
+    )
     args = parser.parse_args(argv)
+    if args.export is not None:
+        print(f"wrote {export_pretrained(args.export)}")
+        return 0
+    if args.run_dir is None:
+        parser.error("give RUN_DIR, or --export CKPT")
     source = args.run_dir / "checkpoints" / "best.ckpt"
     if not source.is_file():
         source = args.run_dir / "checkpoints" / "last.ckpt"
     out = strip_checkpoint(source, args.out, args.max_mb)
+    export_pretrained(out)
     card = args.out.parent / "MODEL_CARD.md"
     card.write_text(model_card(args.run_dir, out, source))
-    print(f"wrote {out} ({out.stat().st_size / 2**20:.2f} MB) and {card}")
+    size_mb = out.stat().st_size / 2**20
+    print(f"wrote {out} ({size_mb:.2f} MB), {out.with_suffix('')}/ and {card}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Markdown tables of the issue-6 report, in the paper's layout, with the paper's numbers beside
+"""Markdown tables of docs/RESULTS.md, in the paper's layout, with the paper's numbers beside
 ours. Pure functions of `RunRecord`s: tested on synthetic run directories.
 
 Paper numbers: Choromanski et al. 2021, Table 2 (36 layers, TrEMBL, L = 1024), in percent.

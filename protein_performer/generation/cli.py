@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
+from protein_performer import cli_support as cs
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.generation.decoder import Generation, check_causal, generate
 from protein_performer.generation.records import (
     FastaRecord,
-    PromptError,
     encode_prompt,
     fasta_header,
     format_fasta,
@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="protein-performer generate",
         description="Sample sequences from a causal protein language model (stops at EOS).",
     )
-    parser.add_argument("--checkpoint", required=True, type=Path, help="Lightning .ckpt file")
+    cs.add_checkpoint_flag(parser, required=True)
     parser.add_argument("--prompt", default="", help="sequence prefix, e.g. MKV (default: none)")
+    cs.add_unknown_flag(parser)
     parser.add_argument("--num-samples", type=int, default=10)
     parser.add_argument(
         "--max-length",
@@ -65,14 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="torch CPU threads (default 1: one token at a time is hundreds of tiny ops, and "
         "extra threads mostly contend; 0 keeps torch's default)",
     )
+    parser.add_argument(
+        "--allow-nonstandard",
+        action="store_true",
+        help="also sample X, B, Z, U and O (default: the 20 standard amino acids only)",
+    )
     parser.add_argument("--name", default="sample", help="record name prefix")
-    parser.add_argument("--out", type=Path, default=None, help="FASTA path (default: stdout)")
+    cs.add_out_flag(parser, what="FASTA file")
     return parser
 
 
 def load_causal_model(checkpoint: Path, device: str) -> ProteinPerformer:
     """The checkpoint's model in eval mode; ValueError naming the file if it is not causal."""
-    from protein_performer.training.checkpoint import load_model  # the CLI layer may use it
+    from protein_performer.model.io import load_model
 
     model = load_model(checkpoint, map_location=device)
     check_causal(model, where=str(checkpoint))
@@ -81,9 +87,9 @@ def load_causal_model(checkpoint: Path, device: str) -> ProteinPerformer:
 
 def decoder_name(attention: str, mode: str) -> str:
     """How tokens were produced: the FAVOR recurrent state, a KV cache, or full recomputation."""
-    if mode == "naive":
-        return "naive-recompute"
-    return "kv-cache" if attention == "exact" else "favor-state"
+    from protein_performer.model.attention_kinds import get_kind
+
+    return "naive-recompute" if mode == "naive" else get_kind(attention).decoder
 
 
 def sample_records(
@@ -102,31 +108,40 @@ def sample_records(
     return records
 
 
+PROG = "protein-performer generate"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        prompt_ids = torch.from_numpy(encode_prompt(args.prompt, where="--prompt"))
-        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
-    except (PromptError, ValueError) as err:
-        print(f"protein-performer generate: {err}", file=sys.stderr)
-        return 2
-    if args.num_samples < 1 or args.batch_size < 1:
-        print(
-            "protein-performer generate: --num-samples and --batch-size must be >= 1",
-            file=sys.stderr,
-        )
-        return 2
+    return cs.run(PROG, lambda: _generate(args))
 
+
+def _generate(args: argparse.Namespace) -> int:
+    from protein_performer.model.io import provenance
+
+    out = cs.check_out(args.out)
+    prompt_ids = torch.from_numpy(
+        encode_prompt(args.prompt, where="--prompt", unknown=args.unknown)
+    )
+    try:
+        sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
+    except ValueError as err:  # name the flag, not the dataclass field
+        raise cs.UsageError(f"--{str(err).replace('_', '-')}") from None
+    if args.num_samples < 1 or args.batch_size < 1:
+        raise cs.UsageError("--num-samples and --batch-size must be >= 1")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    try:
-        model = load_causal_model(args.checkpoint, args.device)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"protein-performer generate: {err}", file=sys.stderr)
-        return 2
+    model = load_causal_model(args.checkpoint, args.device)
+    source = provenance(args.checkpoint)
     max_length = args.max_length if args.max_length is not None else model.config.max_len - 2
+    if not len(prompt_ids) <= max_length <= model.config.max_len:
+        raise cs.UsageError(
+            f"--max-length {max_length}: must leave room after the {len(prompt_ids) - 1}-residue "
+            f"--prompt and be at most the model's max_len {model.config.max_len}"
+        )
     settings = {
-        "checkpoint": str(args.checkpoint),
+        "checkpoint": source.path,
+        "checkpoint_sha256": source.sha256,
         "attention": model.config.attention,
         "decoder": decoder_name(model.config.attention, args.mode),
         "prompt": args.prompt or None,
@@ -138,34 +153,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         # recipe: the same seed with another --batch-size draws other sequences.
         "batch_size": args.batch_size,
         "max_length": max_length,
+        "standard_only": not args.allow_nonstandard,
     }
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     records: list[FastaRecord] = []
     started = time.perf_counter()
     for start in range(0, args.num_samples, args.batch_size):
-        try:
-            generation = generate(
-                model,
-                prompt_ids,
-                num_samples=min(args.batch_size, args.num_samples - start),
-                max_length=max_length,
-                sampling=sampling,
-                generator=generator,
-                mode=args.mode,
-            )
-        except ValueError as err:
-            print(f"protein-performer generate: {err}", file=sys.stderr)
-            return 2
+        generation = generate(
+            model,
+            prompt_ids,
+            num_samples=min(args.batch_size, args.num_samples - start),
+            max_length=max_length,
+            sampling=sampling,
+            generator=generator,
+            mode=args.mode,
+            standard_only=not args.allow_nonstandard,
+        )
         records += sample_records(generation, start=start, name=args.name, settings=settings)
     elapsed = time.perf_counter() - started
-    if args.out is None:
+    if out is None:
         sys.stdout.write(format_fasta(records))
     else:
-        write_fasta(args.out, records)
+        write_fasta(out, records)
     n_residues = sum(len(r.sequence) for r in records)
     print(
         f"generated {len(records)} sequences ({n_residues} residues) in {elapsed:.2f} s"
-        + (f" -> {args.out}" if args.out else ""),
+        + (f" -> {out}" if out else ""),
         file=sys.stderr,
     )
     return 0

@@ -8,6 +8,7 @@ the checkpoint and every sampling setting, and scores become a tab-separated tab
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from protein_performer.constants import BOS_ID
-from protein_performer.data.tokenizer import Alphabet, InvalidResidueError
+from protein_performer.data.tokenizer import Alphabet, InvalidResidueError, UnknownPolicy
 
 FASTA_WIDTH = 60  # residues per line, the UniProt convention
 
@@ -25,14 +26,16 @@ class PromptError(ValueError):
     """A prompt cannot be used to start generation."""
 
 
-def encode_prompt(prompt: str, *, where: str = "--prompt") -> np.ndarray:
+def encode_prompt(
+    prompt: str, *, where: str = "--prompt", unknown: UnknownPolicy = "error"
+) -> np.ndarray:
     """Token ids int64 `[BOS, residues...]` (no EOS: generation continues after the prompt).
 
     Raises `PromptError` naming `where` and the 1-based position of the first invalid letter.
     Whitespace is not silently dropped: a prompt is a sequence prefix, not a FASTA body.
     """
     try:
-        residues = Alphabet(unknown="error").encode(prompt, add_special=False, where=where)
+        residues = Alphabet(unknown=unknown).encode(prompt, add_special=False, where=where)
     except InvalidResidueError as err:
         raise PromptError(str(err)) from None
     return np.concatenate([[BOS_ID], residues.astype(np.int64)]).astype(np.int64)
@@ -113,20 +116,26 @@ class SequenceScore:
         return math.exp(-self.mean_log_likelihood)
 
 
+def format_scores_tsv(scores: Iterable[SequenceScore]) -> str:
+    """The TSV text: a header row of `SCORE_COLUMNS`, then one row per score."""
+    handle = io.StringIO()
+    writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+    writer.writerow(SCORE_COLUMNS)
+    for s in scores:
+        writer.writerow(
+            [
+                s.id,
+                s.length,
+                f"{s.log_likelihood:.6f}",
+                f"{s.mean_log_likelihood:.6f}",
+                f"{s.perplexity:.6f}",
+            ]
+        )
+    return handle.getvalue()
+
+
 def write_scores_tsv(path: str | Path, scores: Iterable[SequenceScore]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(SCORE_COLUMNS)
-        for s in scores:
-            writer.writerow(
-                [
-                    s.id,
-                    s.length,
-                    f"{s.log_likelihood:.6f}",
-                    f"{s.mean_log_likelihood:.6f}",
-                    f"{s.perplexity:.6f}",
-                ]
-            )
+    path.write_text(format_scores_tsv(scores))
     return path

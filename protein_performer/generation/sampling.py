@@ -9,11 +9,12 @@ Shape legend: B batch, V vocabulary.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
-from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, VOCAB_SIZE
+from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, STANDARD_IDS, VOCAB_SIZE
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class SamplingConfig:
     top_p: float | None = None
 
     def __post_init__(self) -> None:
+        if not math.isfinite(self.temperature):
+            raise ValueError(f"temperature must be a finite number, got {self.temperature}")
+        if self.top_p is not None and not math.isfinite(self.top_p):
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.top_k is not None and self.top_k < 0:
@@ -37,14 +42,18 @@ class SamplingConfig:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
 
 
-def allowed_token_mask(*, allow_eos: bool = True) -> torch.Tensor:
+def allowed_token_mask(
+    *, allow_eos: bool = True, standard_only: bool = True, vocab_size: int = VOCAB_SIZE
+) -> torch.Tensor:
     """Bool [V]: the tokens a generated sequence may contain (amino acids, and EOS to stop).
 
     PAD, MASK, BOS/CLS and UNK are never sampled, so every sample decodes to a clean FASTA
-    sequence even from an under-trained model that still puts mass on special tokens.
+    sequence even from an under-trained model that still puts mass on special tokens. By
+    default only the 20 standard amino acids are: X, B, Z, U and O are ambiguity codes or rare
+    residues that a designed protein should not contain (`standard_only=False` allows them).
     """
-    mask_V = torch.zeros(VOCAB_SIZE, dtype=torch.bool)
-    mask_V[list(AMINO_ACID_IDS)] = True
+    mask_V = torch.zeros(vocab_size, dtype=torch.bool)
+    mask_V[list(STANDARD_IDS if standard_only else AMINO_ACID_IDS)] = True
     mask_V[EOS_ID] = allow_eos
     return mask_V
 

@@ -3,7 +3,8 @@
     protein-performer score --checkpoint runs/causal/last.ckpt --fasta in.fasta --out scores.tsv
 
 Writes a TSV with columns id, length, log_likelihood (nats, residues + EOS), mean_log_likelihood
-and perplexity, one row per record in input order.
+and perplexity, one row per record in input order, after `# checkpoint:` and
+`# checkpoint_sha256:` comment lines naming the model; `--out -` writes it to stdout.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from protein_performer.data.fasta import FastaFormatError, iter_fasta
-from protein_performer.data.tokenizer import Alphabet, InvalidResidueError
+from protein_performer import cli_support as cs
+from protein_performer.data.tokenizer import Alphabet
 from protein_performer.generation.cli import load_causal_model
-from protein_performer.generation.records import SequenceScore, write_scores_tsv
+from protein_performer.generation.records import SequenceScore, format_scores_tsv
 from protein_performer.generation.scoring import sequence_log_likelihoods
 
 
@@ -27,16 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="protein-performer score",
         description="Log-likelihood and perplexity of FASTA sequences under a causal model.",
     )
-    parser.add_argument("--checkpoint", required=True, type=Path, help="Lightning .ckpt file")
-    parser.add_argument("--fasta", required=True, type=Path, help=".fasta or .fasta.gz")
-    parser.add_argument("--out", required=True, type=Path, help="TSV to write")
+    cs.add_checkpoint_flag(parser, required=True)
+    cs.add_fasta_flag(parser, help=".fasta or .fasta.gz")
+    cs.add_out_flag(parser, what="TSV to write", required=True)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument(
-        "--unknown",
-        choices=("error", "x"),
-        default="error",
-        help="invalid letters: stop with file:line (default) or score them as X",
-    )
+    cs.add_unknown_flag(parser)
     parser.add_argument(
         "--skip-long",
         action="store_true",
@@ -51,7 +47,7 @@ def read_framed(
 ) -> tuple[list[str], list[np.ndarray], int]:
     """Record ids, framed token ids, and the number of records skipped as too long."""
     names, framed, skipped = [], [], 0
-    for record in iter_fasta(path):
+    for record in cs.read_fasta(path):
         where = f"{record.path}:{record.line}: record {record.name!r}"
         ids = alphabet.encode(record.sequence, where=where)
         if len(ids) > max_tokens:
@@ -67,30 +63,40 @@ def read_framed(
     return names, framed, skipped
 
 
+PROG = "protein-performer score"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        model = load_causal_model(args.checkpoint, args.device)
-        names, framed, skipped = read_framed(
-            args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
-        )
-        if not framed:
-            raise ValueError(f"{args.fasta}: no sequences to score")
-        totals = sequence_log_likelihoods(model, framed, batch_size=args.batch_size)
-    except (FileNotFoundError, FastaFormatError, InvalidResidueError, ValueError) as err:
-        print(f"protein-performer score: {err}", file=sys.stderr)
-        return 2
+    return cs.run(PROG, lambda: _score(args))
+
+
+def _score(args: argparse.Namespace) -> int:
+    from protein_performer.model.io import provenance
+
+    out = cs.check_out(args.out)
+    if args.batch_size < 1:
+        raise cs.UsageError("--batch-size must be >= 1")
+    cs.read_fasta(args.fasta)  # a missing or empty FASTA fails before the model loads
+    model = load_causal_model(args.checkpoint, args.device)
+    names, framed, skipped = read_framed(
+        args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
+    )
+    if not framed:
+        raise cs.UsageError(f"--fasta {args.fasta}: no sequences to score")
+    totals = sequence_log_likelihoods(model, framed, batch_size=args.batch_size, progress=True)
     scores = [
         SequenceScore(
             id=name, length=len(ids) - 2, log_likelihood=float(ll), n_predicted=len(ids) - 1
         )
         for name, ids, ll in zip(names, framed, totals, strict=True)
     ]
-    write_scores_tsv(args.out, scores)
+    text = cs.provenance_comments(provenance(args.checkpoint)) + format_scores_tsv(scores)
+    where = cs.write_text(out, text)
     mean_ppl = float(np.exp(-totals.sum() / sum(s.n_predicted for s in scores)))
     print(
         f"scored {len(scores)} sequences ({skipped} skipped as too long); "
-        f"corpus perplexity {mean_ppl:.3f} -> {args.out}",
+        f"corpus perplexity {mean_ppl:.3f} -> {where}",
         file=sys.stderr,
     )
     return 0

@@ -19,6 +19,7 @@ import torch
 from protein_performer.constants import PAD_ID
 from protein_performer.generation.decoder import check_causal
 from protein_performer.model.performer import ProteinPerformer
+from protein_performer.progress import progress_bar
 
 
 def pad_batch(ids: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,7 +48,11 @@ def token_log_likelihoods(
 
 
 def sequence_log_likelihoods(
-    model: ProteinPerformer, framed: Sequence[np.ndarray], *, batch_size: int = 32
+    model: ProteinPerformer,
+    framed: Sequence[np.ndarray],
+    *,
+    batch_size: int = 32,
+    progress: bool = False,
 ) -> np.ndarray:
     """Summed log-likelihood (nats) of each framed `<cls> … <eos>` id array, in input order.
 
@@ -58,8 +63,11 @@ def sequence_log_likelihoods(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     order = np.argsort([len(x) for x in framed], kind="stable")
     totals = np.zeros(len(framed), dtype=np.float64)
+    bar = progress_bar(len(framed), "score", enabled=progress)
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         tokens_BL, is_pad_BL = pad_batch([framed[i] for i in rows])
         totals[rows] = token_log_likelihoods(model, tokens_BL, is_pad_BL).sum(dim=1).numpy()
+        bar.update(len(rows))
+    bar.close()
     return totals

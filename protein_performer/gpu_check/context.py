@@ -122,9 +122,9 @@ def peak_memory_mb(device: str) -> float:
         import torch
 
         return torch.cuda.max_memory_allocated() / 2**20
-    import resource
+    from protein_performer.memory import peak_rss_mb
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return peak_rss_mb()
 
 
 def is_out_of_memory(error: BaseException) -> bool:

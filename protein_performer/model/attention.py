@@ -2,15 +2,10 @@
 
 Shape legend: B batch, H heads, L length, D head dim, C model width (= H·D), M random features.
 
-One class serves all three kinds so weights transfer between them (Choromanski et al. 2021,
-§4.1 "backwards compatibility": a Transformer's weights can be fine-tuned as a Performer):
-
-- `"favor-softmax"`: FAVOR+ positive orthogonal random features (Lemma 1, §2.4), see
-  `kernels.feature_maps` for the stabiliser (decodable token by token, cancels exactly);
-- `"favor-relu"`: generalized attention with ReLU features (§2.2, Appendix A.2) over a random
-  projection, or, with `relu_projection=False`, the deterministic map ReLU(x) of the reference
-  JAX code (no randomness, M = D);
-- `"exact"`: softmax attention through `scaled_dot_product_attention`.
+One class serves every attention kind so weights transfer between them (Choromanski et al.
+2021, §4.1 "backwards compatibility": a Transformer's weights can be fine-tuned as a
+Performer). What differs between kinds lives in `model.attention_kinds` (one module per kind:
+`favor_relu`, `favor_softmax`, `exact`); this module only delegates to `self.spec`.
 
 State: parameters `q_proj`, `k_proj`, `v_proj`, `out_proj` (identical for every kind) and, for
 the FAVOR kinds, the persistent buffer `projection_MD` (saved in checkpoints; `[M, D]`, or
@@ -21,16 +16,14 @@ through `redraw_features(generator)`, never inside `forward`.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from einops import rearrange
 from torch import nn
 
 from protein_performer.model import kernels
+from protein_performer.model.attention_kinds import KINDS, AttentionKind, get_kind
 
-AttentionKind = Literal["favor-softmax", "favor-relu", "exact"]
-KINDS: tuple[str, ...] = ("favor-softmax", "favor-relu", "exact")
+__all__ = ["KINDS", "AttentionKind", "SelfAttention"]
 
 
 class SelfAttention(nn.Module):
@@ -39,7 +32,7 @@ class SelfAttention(nn.Module):
     Args:
         d_model: model width C; must be divisible by `n_heads`.
         n_heads: number of heads H (head dim D = C / H).
-        kind: "favor-softmax", "favor-relu" or "exact".
+        kind: a registered kind (`model.attention_kinds.KINDS`).
         causal: strictly causal (position i sees keys j ≤ i) if True.
         n_features: random features M per head (paper default 256).
         orthogonal: block-orthogonal projection rows (§2.4) instead of iid Gaussian.
@@ -70,8 +63,7 @@ class SelfAttention(nn.Module):
         bf16_gemm: bool = False,
     ) -> None:
         super().__init__()
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        self.spec = get_kind(kind)
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
         if n_features <= 0 or chunk_size <= 0:
@@ -87,31 +79,20 @@ class SelfAttention(nn.Module):
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
-        if kind != "exact":
-            self.register_buffer("projection_MD", self._draw(None), persistent=True)
+        if self.spec.has_projection_buffer:
+            projection_MD = self.spec.draw_projection(self, None)
+            self.register_buffer("projection_MD", projection_MD, persistent=True)
 
     @property
     def uses_projection(self) -> bool:
-        return self.kind == "favor-softmax" or (self.kind == "favor-relu" and self.relu_projection)
-
-    def _draw(self, generator: torch.Generator | None) -> torch.Tensor:
-        if not self.uses_projection:
-            return torch.zeros(0, self.head_dim)
-        return kernels.draw_projection(
-            self.n_features,
-            self.head_dim,
-            orthogonal=self.orthogonal,
-            row_norms=self.row_norms,
-            generator=generator,
-        ).float()
+        return self.spec.has_projection_buffer and self.spec.uses_projection(self)
 
     @torch.no_grad()
     def redraw_features(self, generator: torch.Generator | None = None) -> None:
-        """Draw a fresh projection into `projection_MD` (no-op for "exact" and projection-free
-        ReLU). A seeded CPU generator gives the same draw on every device."""
-        if self.kind == "exact" or not self.uses_projection:
-            return
-        self.projection_MD.copy_(self._draw(generator))
+        """Draw a fresh projection into `projection_MD` (no-op for kinds without one). A seeded
+        CPU generator gives the same draw on every device."""
+        if self.uses_projection:
+            self.projection_MD.copy_(self.spec.draw_projection(self, generator))
 
     def project_qkv(self, x_BLC: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Input projections split into heads: three `[B, H, L, D]` tensors."""
@@ -125,14 +106,7 @@ class SelfAttention(nn.Module):
         """φ(x) `[B, H, L, M]` (float32 under autocast). Key features depend on that key alone, so
         a decoder can accumulate S = Σ φ(k) vᵀ and z = Σ φ(k) token by token and get
         out = φ(q)ᵀS / φ(q)ᵀz, equal to the causal forward up to rounding."""
-        if self.kind == "favor-softmax":
-            return kernels.softmax_features(
-                x_BHLD, self.projection_MD, stabilizer="query" if is_query else "key"
-            )
-        if self.kind == "favor-relu":
-            projection = self.projection_MD if self.relu_projection else None
-            return kernels.relu_features(x_BHLD, projection)
-        raise RuntimeError("feature_map is only defined for the FAVOR kinds, not 'exact'")
+        return self.spec.feature_map(self, x_BHLD, is_query)
 
     def merge_heads_and_project(self, out_BHLD: torch.Tensor) -> torch.Tensor:
         """`[B, H, L, D]` -> `[B, L, C]` through `out_proj`."""
@@ -147,30 +121,7 @@ class SelfAttention(nn.Module):
         is_pad_BL: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The attention op proper on split heads, `[B, H, L, D]` in the dtype of `v`."""
-        if self.kind == "exact":
-            dropout_p = self.dropout if self.training else 0.0
-            return kernels.exact_attention(
-                q_BHLD,
-                k_BHLD,
-                v_BHLD,
-                causal=self.causal,
-                is_pad_BL=is_pad_BL,
-                dropout_p=dropout_p,
-            )
-        phi_q_BHLM = self.feature_map(q_BHLD, is_query=True)
-        phi_k_BHLM = self.feature_map(k_BHLD, is_query=False)
-        # bf16 activations mean bf16 autocast (or a bf16 model): only then may GEMMs drop to it.
-        low = self.bf16_gemm and v_BHLD.dtype == torch.bfloat16
-        gemm_dtype = torch.bfloat16 if low else None
-        if self.causal:
-            out_BHLD = kernels.causal_linear_attention(
-                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, self.chunk_size, gemm_dtype=gemm_dtype
-            )
-        else:
-            out_BHLD = kernels.linear_attention(
-                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, gemm_dtype=gemm_dtype
-            )
-        return out_BHLD.to(v_BHLD.dtype)
+        return self.spec.attend(self, q_BHLD, k_BHLD, v_BHLD, is_pad_BL)
 
     def forward(self, x_BLC: torch.Tensor, is_pad_BL: torch.Tensor | None = None) -> torch.Tensor:
         """`[B, L, C] -> [B, L, C]`; `is_pad_BL` True at padding (removed as keys)."""
@@ -187,17 +138,8 @@ class SelfAttention(nn.Module):
         visible key are zero, as is their output.
         """
         q_BHLD, k_BHLD, _ = self.project_qkv(x_BLC)
-        if self.kind == "exact":
-            return kernels.softmax_attention_matrix(
-                q_BHLD, k_BHLD, causal=self.causal, is_pad_BL=is_pad_BL
-            )
-        return kernels.favor_attention_matrix(
-            self.feature_map(q_BHLD, is_query=True),
-            self.feature_map(k_BHLD, is_query=False),
-            causal=self.causal,
-            is_pad_BL=is_pad_BL,
-        )
+        return self.spec.attention_matrix(self, q_BHLD, k_BHLD, is_pad_BL)
 
     def extra_repr(self) -> str:
-        extra = "" if self.kind == "exact" else f", n_features={self.n_features}"
+        extra = self.spec.extra_repr(self)
         return f"kind={self.kind!r}, causal={self.causal}, heads={self.n_heads}{extra}"

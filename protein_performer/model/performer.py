@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -163,6 +164,21 @@ class ProteinPerformer(nn.Module):
         Called by `training.callbacks.FeatureRedraw`, never from `forward`."""
         for block in self.blocks:
             block.attention.redraw_features(generator)
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Hugging Face layout: `config.json` + `model.safetensors` (see `model.io`)."""
+        from protein_performer.model import io
+
+        return io.save_pretrained(self, directory)
+
+    @classmethod
+    def from_pretrained(
+        cls, directory: str | Path, map_location: str | torch.device = "cpu"
+    ) -> ProteinPerformer:
+        """The model `save_pretrained` wrote into `directory`, in eval mode."""
+        from protein_performer.model import io
+
+        return io.from_pretrained(directory, map_location)
 
     def num_parameters(self) -> int:
         """Distinct trainable parameters (a tied weight counts once)."""

@@ -25,10 +25,12 @@ which an older `KVCache` never reads.)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
-from protein_performer.model.attention import SelfAttention
+if TYPE_CHECKING:  # the kinds (model.attention_kinds) import this module's state functions
+    from protein_performer.model.attention import SelfAttention
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ def exact_step(
 def init_layer_state(
     attention: SelfAttention, batch: int, *, capacity: int, dtype, device
 ) -> LayerState:
-    """The empty state of one layer: (S, z) for the FAVOR kinds, a KV cache for "exact".
+    """The empty state of one layer, as its attention kind defines it (`spec.init_state`):
+    (S, z) for the FAVOR kinds, a KV cache for exact attention.
 
     `dtype` is the activations' dtype; FAVOR sums are kept in the features' compute dtype
     (float32, or float64 for float64 activations), as in the forward kernel.
@@ -150,14 +153,8 @@ def init_layer_state(
             "token-by-token decoding needs a causal attention layer; this one is bidirectional "
             "(an MLM model), whose outputs depend on future tokens"
         )
-    heads, head_dim = attention.n_heads, attention.head_dim
-    if attention.kind == "exact":
-        return init_kv_cache(batch, heads, head_dim, capacity=capacity, dtype=dtype, device=device)
-    probe = attention.feature_map(
-        torch.zeros(1, heads, 1, head_dim, dtype=dtype, device=device), True
-    )
-    return init_favor_state(
-        batch, heads, probe.shape[-1], head_dim, dtype=probe.dtype, device=device
+    return attention.spec.init_state(
+        attention, batch, capacity=capacity, dtype=dtype, device=device
     )
 
 
@@ -167,11 +164,6 @@ def attention_step(
     """`SelfAttention.forward` for one new token `[B, 1, C]` given the layer's past: the output
     `[B, 1, C]` and the state that now includes the token."""
     q_BH1D, k_BH1D, v_BH1D = attention.project_qkv(x_B1C)
-    if isinstance(state, KVCache):
-        out_BHD, state = exact_step(state, q_BH1D[:, :, 0], k_BH1D[:, :, 0], v_BH1D[:, :, 0])
-    else:
-        phi_q_BHM = attention.feature_map(q_BH1D, is_query=True)[:, :, 0]
-        phi_k_BHM = attention.feature_map(k_BH1D, is_query=False)[:, :, 0]
-        out_BHD, state = favor_step(state, phi_q_BHM, phi_k_BHM, v_BH1D[:, :, 0])
+    out_BHD, state = attention.spec.step(attention, state, q_BH1D, k_BH1D, v_BH1D)
     out_BH1D = out_BHD.unsqueeze(2).to(v_BH1D.dtype)
     return attention.merge_heads_and_project(out_BH1D), state

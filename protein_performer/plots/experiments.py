@@ -1,5 +1,6 @@
-"""Figures of the issue-6 experiments: validation accuracy against training tokens, wall-clock
-or steps, one line per run (Choromanski et al. 2021, Fig. 5-style learning curves).
+"""Figures of the protein experiments (docs/RESULTS.md): validation accuracy against training
+tokens, wall-clock or steps, one line per run (Choromanski et al. 2021, Fig. 5-style
+learning curves).
 
 Inputs are plain `Curve`s so the plots know nothing of run directories.
 """

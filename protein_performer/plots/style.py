@@ -1,19 +1,16 @@
 """The one shared look of the project's figures, and saving them.
 
 Functions here are generic (no knowledge of attention or contacts) so every figure family can
-use them. Matplotlib runs headless: `MPLBACKEND=Agg` is set by the Makefile, and `figure()`
-never needs a display.
+use them. Importing this module never chooses a matplotlib backend: figure functions return
+`Figure` objects, a notebook shows them inline, and a command that only writes files (such as
+`protein-performer analyze`) selects Agg itself before drawing.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing a headless backend)
+import matplotlib.pyplot as plt
 
 RC: dict[str, object] = {
     "figure.dpi": 110,

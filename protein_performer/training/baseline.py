@@ -28,9 +28,10 @@ def unigram_log_probs(counts_V: torch.Tensor | np.ndarray | list[float]) -> torc
     infinite perplexity; on UniProt-sized counts it moves no probability that matters.
     """
     counts_V = torch.as_tensor(np.asarray(counts_V, dtype=np.float64))
-    if counts_V.ndim != 1 or counts_V.numel() != VOCAB_SIZE:
+    # The general vocabulary, or a longer one that extends it (the aligned-family gap token).
+    if counts_V.ndim != 1 or counts_V.numel() < VOCAB_SIZE:
         raise ValueError(
-            f"unigram counts must have shape [{VOCAB_SIZE}], got {tuple(counts_V.shape)}"
+            f"unigram counts must have shape [V >= {VOCAB_SIZE}], got {tuple(counts_V.shape)}"
         )
     if bool((counts_V < 0).any()):
         raise ValueError("unigram counts must be non-negative")

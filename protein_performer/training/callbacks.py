@@ -1,4 +1,4 @@
-"""Training-time side effects, kept out of `forward` (STYLE habit 11).
+"""Training-time side effects, kept out of `forward`, which has none.
 
 `FeatureRedraw` redraws the FAVOR random projections every N optimizer steps, as the paper
 does during training (Choromanski et al. 2021, §4.2 and Appendix C: redrawing features avoids

@@ -1,8 +1,7 @@
-"""Loading models out of Lightning checkpoints, and moving weights between attention kinds.
+"""Moving weights between attention kinds, on top of the checkpoint I/O of `model.io`.
 
-Checkpoints written by `ProteinLM` hold only plain Python types and tensors (hyper-parameters
-are dicts), so they are always read with `torch.load(..., weights_only=True)`: loading a model
-never runs pickled code.
+Reading checkpoints (`weights_only=True`) lives beside the model in `model.io`, so inference
+never imports this training layer; the names are re-exported here for training code.
 
 `transfer_weights` is the paper's backward compatibility (Choromanski et al. 2021, §4.3): a
 Performer and an exact Transformer of the same shape share every parameter name, so one's
@@ -13,51 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from protein_performer.model.config import PerformerConfig
+from protein_performer.model.io import (  # noqa: F401  (re-exported for training code)
+    MODEL_PREFIX,
+    CheckpointError,
+    load_model,
+    model_config_of,
+    model_state_of,
+    read_checkpoint,
+)
 from protein_performer.model.performer import ProteinPerformer
-
-MODEL_PREFIX = "model."  # ProteinLM keeps the ProteinPerformer under `self.model`
-
-
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """The raw checkpoint dict, loaded with `weights_only=True`."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # the unpickler's message names the offending global
-        raise ValueError(f"{path}: not a weights-only loadable checkpoint ({error})") from error
-
-
-def model_config_of(checkpoint: dict[str, Any], where: str = "<checkpoint>") -> PerformerConfig:
-    """The `PerformerConfig` saved in a `ProteinLM` checkpoint's hyper-parameters."""
-    hparams = checkpoint.get("hyper_parameters") or {}
-    if "model" not in hparams:
-        raise ValueError(f"{where}: no hyper_parameters['model']; was it written by ProteinLM?")
-    return PerformerConfig.from_dict(dict(hparams["model"]))
-
-
-def model_state_of(checkpoint: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """The `ProteinPerformer` state dict inside a Lightning checkpoint (prefix removed); a bare
-    model state dict is returned unchanged."""
-    state = checkpoint.get("state_dict", checkpoint)
-    if any(key.startswith(MODEL_PREFIX) for key in state):
-        return {k[len(MODEL_PREFIX) :]: v for k, v in state.items() if k.startswith(MODEL_PREFIX)}
-    return dict(state)
-
-
-def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> ProteinPerformer:
-    """A `ProteinPerformer` in eval mode with the checkpoint's weights *and* projection buffers,
-    so its logits are exactly those of the model that was saved."""
-    checkpoint = read_checkpoint(path, map_location)
-    model = ProteinPerformer(model_config_of(checkpoint, str(path)))
-    model.load_state_dict(model_state_of(checkpoint), strict=True)
-    return model.to(map_location).eval()
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ class ProteinLM(L.LightningModule):
     """Trains a `ProteinPerformer` on batches `{"tokens", "labels", "is_pad"}` (docs/ARCHITECTURE).
 
     Hyper-parameters are saved as plain dicts (`model`, `optim`), so a checkpoint loads with
-    `torch.load(..., weights_only=True)`; see `training.checkpoint.load_model`.
+    `torch.load(..., weights_only=True)`; see `model.io.load_model`.
     """
 
     def __init__(

@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import resource
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from protein_performer.memory import peak_rss_mb, rss_mb
 from protein_performer.model.config import ATTENTION_KINDS, PRESETS
 
 
@@ -43,7 +43,6 @@ class Measurement:
 
 
 def _measure(spec: dict, queue: mp.Queue) -> None:
-    import psutil
     import torch
 
     from protein_performer.model.config import preset
@@ -71,7 +70,7 @@ def _measure(spec: dict, queue: mp.Queue) -> None:
 
         # Resident size with model, optimizer and batch built but no step taken yet: the
         # increase over it is what training itself (activations, gradients, moments) costs.
-        rss_before = psutil.Process().memory_info().rss
+        rss_before_mb = rss_mb()
         for _ in range(spec["warmup"]):
             step()
         if device.type == "cuda":
@@ -87,8 +86,8 @@ def _measure(spec: dict, queue: mp.Queue) -> None:
             peak = torch.cuda.max_memory_allocated() / 2**20
             increase = peak
         else:
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-            increase = peak - rss_before / 2**20
+            peak = peak_rss_mb()
+            increase = peak - rss_before_mb
         step_s = elapsed / spec["steps"]
         queue.put(
             Measurement(

@@ -1,14 +1,18 @@
+"""No silent choices: without --checkpoint the commands use the shipped model and say so; a
+newer run under ./runs is never picked behind the user's back."""
+
 import os
 
 import pytest
 
+from protein_performer import cli_support
 from protein_performer.analysis.checkpoint_choice import (
     ENV_VAR,
-    SHIPPED,
     NoCheckpointError,
     resolve_checkpoint,
 )
-from protein_performer.analysis.cli import main, run_name
+from protein_performer.analysis.cli import run_name
+from protein_performer.paths import SHIPPED_CHECKPOINT
 
 
 def _touch(path, mtime):
@@ -18,27 +22,20 @@ def _touch(path, mtime):
     return path
 
 
-def test_newest_run_wins_and_prefers_best(tmp_path):
-    _touch(tmp_path / "runs/old/checkpoints/best.ckpt", 1000)
-    _touch(tmp_path / "runs/new/checkpoints/last.ckpt", 3000)
-    best_new = _touch(tmp_path / "runs/new/checkpoints/best.ckpt", 2000)
-    assert resolve_checkpoint(root=tmp_path) == best_new
-    assert run_name(best_new) == "new-best"
+def test_a_newer_run_is_not_picked_behind_the_users_back(tmp_path, monkeypatch, capsys):
+    _touch(tmp_path / "runs/new/checkpoints/best.ckpt", 3000)
+    monkeypatch.chdir(tmp_path)
+    assert resolve_checkpoint() == SHIPPED_CHECKPOINT
+    assert cli_support.checkpoint_path(None, "prog") == SHIPPED_CHECKPOINT
+    assert "no --checkpoint given; using the shipped" in capsys.readouterr().err
+    assert run_name(tmp_path / "runs/new/checkpoints/best.ckpt") == "new-best"
+    assert run_name(SHIPPED_CHECKPOINT) == "protein_performer_default"
 
 
-def test_shipped_fallback_then_clear_error(tmp_path, monkeypatch, capsys):
-    with pytest.raises(NoCheckpointError, match="make train"):
-        resolve_checkpoint(root=tmp_path)
-    shipped = _touch(tmp_path / SHIPPED, 1000)
-    assert resolve_checkpoint(root=tmp_path) == shipped
+def test_env_var_only_when_asked_and_missing_paths_are_errors(tmp_path, monkeypatch):
     explicit = _touch(tmp_path / "x.ckpt", 1000)
     monkeypatch.setenv(ENV_VAR, str(explicit))
-    assert resolve_checkpoint(root=tmp_path, use_env=True) == explicit
-    assert resolve_checkpoint(root=tmp_path) == shipped  # the env var only when asked
+    assert resolve_checkpoint(use_env=True) == explicit
+    assert resolve_checkpoint() == SHIPPED_CHECKPOINT
     with pytest.raises(NoCheckpointError, match="no such checkpoint"):
         resolve_checkpoint(tmp_path / "missing.ckpt")
-    # the CLI turns "nothing to analyse" into exit code 2 and a how-to message
-    monkeypatch.chdir(tmp_path / "runs" if (tmp_path / "runs").exists() else tmp_path)
-    (tmp_path / SHIPPED).unlink()
-    assert main([]) == 2
-    assert "make train" in capsys.readouterr().err

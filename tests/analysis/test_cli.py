@@ -27,7 +27,8 @@ FIGURES = (
 def analyzed(tiny_checkpoint, tmp_path_factory):
     out = tmp_path_factory.mktemp("analyze")
     with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(REPO)  # the held-out sequences come from data/ of the repository
+        # Packaged data is found beside the package: analyze works from any directory.
+        mp.chdir(tmp_path_factory.mktemp("elsewhere"))
         code = main(
             [
                 "--checkpoint",
@@ -84,3 +85,28 @@ def test_figures_and_report_are_written(analyzed):
         assert (analyzed / name).read_bytes()[:4] == b"\x89PNG"
         assert f"({name})" in report
     assert "P@L/5" in report and "BLOSUM62" in report
+
+
+def test_outputs_record_the_checkpoint_path_and_hash(analyzed, tiny_checkpoint):
+    from protein_performer.model.io import checkpoint_sha256
+
+    metrics = json.loads((analyzed / "metrics.json").read_text())
+    digest = checkpoint_sha256(tiny_checkpoint)
+    assert metrics["checkpoint"] == str(tiny_checkpoint)
+    assert metrics["checkpoint_sha256"] == digest
+    assert digest in (analyzed / "report.md").read_text()
+
+
+def test_report_renders_again_from_metrics_json(analyzed):
+    from protein_performer.analysis.report import render_report
+    from protein_performer.analysis.results import AnalysisResult
+
+    result = AnalysisResult.from_json(json.loads((analyzed / "metrics.json").read_text()))
+    assert render_report(result, []) == (analyzed / "report.md").read_text()
+
+
+def test_cli_defaults_are_the_options_defaults():
+    from protein_performer.analysis.cli import build_parser, options_from
+    from protein_performer.analysis.pipeline import AnalyzeOptions
+
+    assert options_from(build_parser().parse_args([])) == AnalyzeOptions()

@@ -9,6 +9,7 @@ def test_embed_cli_writes_mean_and_per_token(tiny_checkpoint, tmp_path):
     out = tmp_path / "emb.npz"
     code = embed_cli.main(
         [
+            "--fasta",
             str(fasta),
             "--out",
             str(out),
@@ -22,6 +23,8 @@ def test_embed_cli_writes_mean_and_per_token(tiny_checkpoint, tmp_path):
     assert code == 0
     data = np.load(out)
     assert list(data["names"]) == ["a", "b"] and int(data["layer"]) == 1
+    assert str(data["checkpoint"]) == str(tiny_checkpoint)
+    assert len(str(data["checkpoint_sha256"])) == 64
     assert data["mean"].shape == (2, 64)
     assert data["tokens_1"].shape == (14, 64)
     np.testing.assert_allclose(data["mean"][1], data["tokens_1"].mean(0), rtol=1e-5)
@@ -44,7 +47,11 @@ def test_mutations_cli_scores_variants_and_scans(tiny_checkpoint, tmp_path, caps
         ]
     )
     assert code == 0
-    rows = [ln.split("\t") for ln in out.read_text().splitlines()]
+    lines = out.read_text().splitlines()
+    assert lines[0] == f"# checkpoint: {tiny_checkpoint}" and lines[1].startswith(
+        "# checkpoint_sha"
+    )
+    rows = [ln.split("\t") for ln in lines[2:]]
     assert rows[0] == ["variant", "masked-marginals"]
     single, double = float(rows[1][1]), float(rows[2][1])
     assert np.isfinite(single) and np.isfinite(double) and single != double
@@ -54,7 +61,7 @@ def test_mutations_cli_scores_variants_and_scans(tiny_checkpoint, tmp_path, caps
         )
         == 0
     )
-    assert len(out.read_text().splitlines()) == 1 + 19 * len(seq)
+    assert len(out.read_text().splitlines()) == 3 + 19 * len(seq)
     # a wrong wild-type letter is an error naming the variant, exit code 2
     assert (
         mutations_cli.main(

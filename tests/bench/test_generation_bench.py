@@ -25,7 +25,7 @@ def restore_threads():
 def test_quick_benchmark_writes_csv_png_and_doc(tmp_path) -> None:
     doc = tmp_path / "generation.md"
     doc.write_text("# Generation\n\nhand-written intro\n")
-    argv = ["--quick", "--lengths", "8", "--out-dir", str(tmp_path / "bench"), "--doc", str(doc)]
+    argv = ["--quick", "--lengths", "8", "--out", str(tmp_path / "bench"), "--docs", str(doc)]
     assert bench.main(argv) == 0
     rows = list(csv.DictReader((tmp_path / "bench" / "generation.csv").open()))
     assert [r["method"] for r in rows] == list(bench.METHODS)

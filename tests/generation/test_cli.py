@@ -92,7 +92,10 @@ def test_score_matches_an_unbatched_forward_pass(
     out = tmp_path / "scores.tsv"
     assert dispatch(["score", "--checkpoint", str(tiny_causal_checkpoint), "--fasta", str(fasta),
                      "--out", str(out), "--batch-size", "2"]) == 0  # fmt: skip
-    rows = list(csv.DictReader(out.open(), delimiter="\t"))
+    lines = out.read_text().splitlines()
+    assert lines[0] == f"# checkpoint: {tiny_causal_checkpoint}"
+    assert lines[1].startswith("# checkpoint_sha256: ") and len(lines[1].split()[-1]) == 64
+    rows = list(csv.DictReader(lines[2:], delimiter="\t"))
     assert [r["id"] for r in rows] == ["p1", "p2", "p3"]
     assert [int(r["length"]) for r in rows] == [9, 18, 3]
     # Independent check: one unbatched forward pass per sequence.

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, VOCAB_SIZE
+from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, STANDARD_IDS, VOCAB_SIZE
 from protein_performer.generation.sampling import (
     SamplingConfig,
     allowed_token_mask,
@@ -77,11 +77,24 @@ def test_filter_logits_masks_eos_when_not_allowed() -> None:
     filtered = filter_logits(
         torch.zeros(1, VOCAB_SIZE), SamplingConfig(), allowed_token_mask(allow_eos=False)
     )
-    assert _kept(filtered[0]) == sorted(AMINO_ACID_IDS)
+    assert _kept(filtered[0]) == sorted(STANDARD_IDS)
+    everything = allowed_token_mask(allow_eos=False, standard_only=False)
+    assert _kept(filter_logits(torch.zeros(1, VOCAB_SIZE), SamplingConfig(), everything)[0]) == (
+        sorted(AMINO_ACID_IDS)
+    )
 
 
 @pytest.mark.parametrize(
-    "bad", [dict(temperature=-1.0), dict(top_k=-2), dict(top_p=0.0), dict(top_p=1.5)]
+    "bad",
+    [
+        dict(temperature=-1.0),
+        dict(temperature=float("nan")),
+        dict(temperature=float("inf")),
+        dict(top_k=-2),
+        dict(top_p=0.0),
+        dict(top_p=1.5),
+        dict(top_p=float("nan")),
+    ],
 )
 def test_invalid_config_is_refused(bad: dict) -> None:
     with pytest.raises(ValueError):

@@ -156,3 +156,43 @@ def test_exact_dropout_only_in_training():
     torch.testing.assert_close(m(x), m(x))
     m.train()
     assert not torch.allclose(m(x), m(x))
+
+
+def test_a_new_kind_is_one_class_plus_one_registration(monkeypatch):
+    """The seam: a kind registered in `model.attention_kinds` works in the module, the config,
+    the L×L matrix and the recurrent decoder, with no kind string compared anywhere else."""
+    from protein_performer.model import attention_kinds
+    from protein_performer.model.attention_kinds.base import FeatureMapKind
+    from protein_performer.model.config import preset
+    from protein_performer.model.performer import ProteinPerformer
+    from protein_performer.model.recurrent import attention_step, init_layer_state
+
+    class EluPlusOne(FeatureMapKind):  # Katharopoulos et al. 2020: φ(x) = elu(x) + 1
+        name = "linear-elu"
+
+        def feature_map(self, layer, x_BHLD, is_query):
+            return torch.nn.functional.elu(x_BHLD.float()) + 1
+
+    spec = EluPlusOne()
+    monkeypatch.setitem(attention_kinds.REGISTRY, spec.name, spec)
+    layer = SelfAttention(32, 4, kind="linear-elu", causal=True).eval()
+    x_BLC = torch.randn(2, 7, 32)
+    matrix_BHLL = layer.attention_matrix(x_BLC)
+    torch.testing.assert_close(matrix_BHLL.sum(-1), torch.ones(2, 4, 7))
+    state = init_layer_state(layer, 2, capacity=8, dtype=torch.float32, device="cpu")
+    steps = []
+    for t in range(7):
+        y_B1C, state = attention_step(layer, x_BLC[:, t : t + 1], state)
+        steps.append(y_B1C)
+    torch.testing.assert_close(torch.cat(steps, dim=1), layer(x_BLC), atol=1e-5, rtol=1e-4)
+    model = ProteinPerformer(preset("tiny_l2_d64", attention="linear-elu", objective="causal"))
+    assert model(torch.tensor([[2, 5, 6, 3]])).logits_BLV.shape == (1, 4, 30)
+
+
+def test_kinds_are_declared_once_in_one_order():
+    from protein_performer.model.attention import KINDS as module_kinds
+    from protein_performer.model.attention_kinds import KINDS
+    from protein_performer.model.config import ATTENTION_KINDS
+
+    assert module_kinds is KINDS and ATTENTION_KINDS is KINDS
+    assert KINDS == ("favor-relu", "favor-softmax", "exact")

@@ -1,0 +1,54 @@
+"""Column-level contact maps of an alignment, as distributed with DCA benchmarks: a text file
+of `i j score distance_Å` rows, 1-based column indices (e.g. ArDCA's `PF00595_struct.dat`).
+
+The distance of a pair is what the file says (for a family map, typically the smallest over the
+family's structures); a pair is a contact below the threshold. Precision by separation range
+reuses `analysis.precision` with L = the number of columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from protein_performer.analysis.precision import range_precision
+
+THRESHOLDS_A: tuple[float, ...] = (4.5, 8.0)
+
+
+def read_column_distances(path: str | Path, n_columns: int) -> np.ndarray:
+    """[C, C] distances in Å, symmetric, NaN for pairs the file does not list."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such contact-map file")
+    dist_CC = np.full((n_columns, n_columns), np.nan)
+    with open(path) as handle:
+        for line_no, line in enumerate(handle, start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            try:
+                i, j, distance = int(float(fields[0])), int(float(fields[1])), float(fields[-1])
+            except (ValueError, IndexError):
+                raise ValueError(
+                    f"{path}:{line_no}: expected 'i j [score] distance', got {line.strip()!r}"
+                ) from None
+            if not (1 <= i <= n_columns and 1 <= j <= n_columns) or len(fields) < 3:
+                raise ValueError(
+                    f"{path}:{line_no}: columns {i}, {j} outside 1..{n_columns} "
+                    f"(or fewer than 3 fields)"
+                )
+            dist_CC[i - 1, j - 1] = dist_CC[j - 1, i - 1] = distance
+    return dist_CC
+
+
+def column_precision(
+    scores_CC: np.ndarray, dist_CC: np.ndarray, threshold: float
+) -> dict[str, dict[str, float]]:
+    """{range: {P@L, P@L/2, P@L/5, random}} against contacts `dist < threshold`; pairs whose
+    distance is unknown are never counted as contacts and never ranked."""
+    known = np.isfinite(dist_CC)
+    contacts_CC = known & (np.nan_to_num(dist_CC, nan=np.inf) < threshold)
+    scores = np.where(known, scores_CC, -np.inf)
+    return range_precision(scores, contacts_CC)

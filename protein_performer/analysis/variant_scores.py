@@ -1,0 +1,177 @@
+"""Zero-shot variant scores of a language model, and of a site-independent baseline.
+
+A `ScoringFrame` is what the model reads for the wild type (tokens with `<cls>` … `<eos>`) and
+where each wild-type residue sits in it: the residue's own index for a model of unaligned
+sequences, its alignment column for an aligned family model. Every scorer returns one number
+per variant: higher means more plausible; 0 for a synonymous variant; NaN where unscorable.
+
+Scores (Meier et al. 2021, "Language models enable zero-shot prediction of the effects of
+mutations on protein function"):
+- masked marginals: Σ log p(mt | x with the mutated positions masked) − log p(wt | same);
+- wild-type marginals: the same log-odds read from one pass over the unmasked wild type;
+- pseudo-log-likelihood ratio: PLL(variant) − PLL(wild type), PLL(x) = Σᵢ log p(xᵢ | x₋ᵢ);
+- causal log-likelihood ratio: log p(variant) − log p(wild type), for causal models.
+The site-independent baseline scores Σ log f_c(mt) − log f_c(wt) with the weighted column
+frequencies of `analysis.pssm`.
+
+Shapes: B batch, L tokens, V vocabulary, N variants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from protein_performer.analysis.dms import SCORED, SYNONYMOUS, Variant, variant_status
+from protein_performer.constants import ALIGNED_VOCAB, CLS_ID, EOS_ID, MASK_ID
+from protein_performer.data.msa_mapping import ColumnMap
+from protein_performer.data.tokenizer import Alphabet
+
+SCORE_METHODS: tuple[str, ...] = ("masked-marginals", "wt-marginals", "pll", "causal-llr")
+
+
+@dataclass(frozen=True)
+class ScoringFrame:
+    tokens_L: np.ndarray  # int64 model input of the wild type, specials included
+    position_of: np.ndarray  # [L_wt] int64 index into tokens_L, -1 where the residue has none
+
+
+def unaligned_frame(wild_type: str) -> ScoringFrame:
+    tokens = Alphabet().encode(wild_type).astype(np.int64)
+    return ScoringFrame(tokens, np.arange(len(wild_type), dtype=np.int64) + 1)
+
+
+def aligned_frame(column_map: ColumnMap) -> ScoringFrame:
+    columns = [ALIGNED_VOCAB[c] for c in column_map.aligned()]
+    tokens = np.array([CLS_ID, *columns, EOS_ID], dtype=np.int64)
+    position_of = np.where(column_map.residue_to_column >= 0, column_map.residue_to_column + 1, -1)
+    return ScoringFrame(tokens, position_of.astype(np.int64))
+
+
+def mutated_tokens(frame: ScoringFrame, variant: Variant) -> np.ndarray:
+    tokens = frame.tokens_L.copy()
+    for m in variant.mutations:
+        tokens[frame.position_of[m.position]] = ALIGNED_VOCAB[m.mutant]
+    return tokens
+
+
+def score_by_status(
+    frame: ScoringFrame, variants: list[Variant], score_scored: Callable[[list[Variant]], list]
+) -> np.ndarray:
+    statuses = [variant_status(v, frame.position_of) for v in variants]
+    out = np.full(len(variants), np.nan)
+    out[[s == SYNONYMOUS for s in statuses]] = 0.0
+    scored = [i for i, s in enumerate(statuses) if s == SCORED]
+    if scored:
+        out[scored] = score_scored([variants[i] for i in scored])
+    return out
+
+
+@torch.no_grad()
+def _log_probs(model, tokens_BL: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """[B, L, V] log-softmax of the model's logits, in batches."""
+    model.eval()
+    out = []
+    for start in range(0, len(tokens_BL), batch_size):
+        batch = torch.from_numpy(np.ascontiguousarray(tokens_BL[start : start + batch_size]))
+        out.append(torch.log_softmax(model(batch).logits_BLV.float(), -1).numpy())
+    return np.concatenate(out)
+
+
+def _log_odds(logp_LV: np.ndarray, frame: ScoringFrame, variant: Variant) -> float:
+    return float(
+        sum(
+            logp_LV[frame.position_of[m.position], ALIGNED_VOCAB[m.mutant]]
+            - logp_LV[frame.position_of[m.position], ALIGNED_VOCAB[m.wild_type]]
+            for m in variant.mutations
+        )
+    )
+
+
+def masked_marginals(model, frame: ScoringFrame, variants: list[Variant]) -> np.ndarray:
+    """Singles share one masked pass per position; a multi-mutant masks all its positions."""
+
+    def score(batch: list[Variant]) -> list[float]:
+        masks = sorted({tuple(sorted(frame.position_of[m.position] for m in v.mutations))
+                        for v in batch})  # fmt: skip
+        inputs = np.repeat(frame.tokens_L[None], len(masks), 0)
+        for row, positions in enumerate(masks):
+            inputs[row, list(positions)] = MASK_ID
+        logp = dict(zip(masks, _log_probs(model, inputs), strict=True))
+        return [
+            _log_odds(logp[tuple(sorted(frame.position_of[m.position] for m in v.mutations))],
+                      frame, v)
+            for v in batch
+        ]  # fmt: skip
+
+    return score_by_status(frame, variants, score)
+
+
+def wildtype_marginals(model, frame: ScoringFrame, variants: list[Variant]) -> np.ndarray:
+    logp_LV = _log_probs(model, frame.tokens_L[None])[0]
+    return score_by_status(
+        frame, variants, lambda batch: [_log_odds(logp_LV, frame, v) for v in batch]
+    )
+
+
+def _pll(model, tokens_BL: np.ndarray, positions: np.ndarray, batch_size: int) -> np.ndarray:
+    """[B] Σ over `positions` of log p(token | the rest), each position masked in turn."""
+    n, k = len(tokens_BL), len(positions)
+    masked = np.repeat(tokens_BL, k, 0)
+    rows = np.arange(n * k)
+    cols = np.tile(positions, n)
+    truth = masked[rows, cols].copy()
+    masked[rows, cols] = MASK_ID
+    total = np.zeros(n * k)
+    for start in range(0, n * k, batch_size):
+        sl = slice(start, start + batch_size)
+        logp_BLV = _log_probs(model, masked[sl], batch_size)
+        total[sl] = logp_BLV[np.arange(len(logp_BLV)), cols[sl], truth[sl]]
+    return total.reshape(n, k).sum(1)
+
+
+def pseudo_log_likelihood_ratio(
+    model, frame: ScoringFrame, variants: list[Variant], batch_size: int = 512
+) -> np.ndarray:
+    """L masked passes per variant: the most faithful masked-LM score, and the slowest."""
+    positions = np.arange(1, len(frame.tokens_L) - 1)
+
+    def score(batch: list[Variant]) -> np.ndarray:
+        inputs = np.stack([frame.tokens_L] + [mutated_tokens(frame, v) for v in batch])
+        pll = _pll(model, inputs, positions, batch_size)
+        return pll[1:] - pll[0]
+
+    return score_by_status(frame, variants, score)
+
+
+def causal_log_likelihood_ratio(model, frame: ScoringFrame, variants: list[Variant]) -> np.ndarray:
+    """log p(variant) − log p(wild type) under a causal model, `<eos>` included."""
+    if model.config.objective != "causal":
+        raise ValueError("causal-llr needs a causal model; use masked-marginals for an MLM")
+
+    def score(batch: list[Variant]) -> np.ndarray:
+        inputs = np.stack([frame.tokens_L] + [mutated_tokens(frame, v) for v in batch])
+        logp_BLV = _log_probs(model, inputs)
+        next_BL = inputs[:, 1:]
+        ll_B = np.take_along_axis(logp_BLV[:, :-1], next_BL[..., None], -1)[..., 0].sum(1)
+        return ll_B[1:] - ll_B[0]
+
+    return score_by_status(frame, variants, score)
+
+
+def score_variants(model, frame: ScoringFrame, variants: list[Variant], method: str):
+    """Dispatch on `method`, one of `SCORE_METHODS`."""
+    if method in ("masked-marginals", "wt-marginals", "pll") and model.config.causal:
+        raise ValueError(f"{method} needs a masked-LM model; use causal-llr for a causal one")
+    scorers = {
+        "masked-marginals": masked_marginals,
+        "wt-marginals": wildtype_marginals,
+        "pll": pseudo_log_likelihood_ratio,
+        "causal-llr": causal_log_likelihood_ratio,
+    }
+    if method not in scorers:
+        raise ValueError(f"method must be one of {SCORE_METHODS}, got {method!r}")
+    return scorers[method](model, frame, variants)

@@ -1,0 +1,117 @@
+"""`make family-bench`: the family-model ablation on the shipped family, into docs/FAMILIES.md.
+
+Each variant is `protein-performer family --config configs/family.yaml` plus a few overrides,
+run in its own process (one thread each, `--jobs` at a time), timed from launch to exit. The
+table reads every run's `runs/<name>/family/evaluation.json`; the prose around the generated
+block in docs/FAMILIES.md is hand-written and survives reruns.
+
+    python -m protein_performer.family.bench [--only default causal ...] [--jobs 2]
+    python -m protein_performer.family.bench --collect-only      # rebuild the table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from protein_performer import markdown_blocks
+
+CONFIG = "configs/family.yaml"
+SHIPPED_GENERAL = "checkpoints/protein_performer_default.ckpt"
+# name -> (what changes, overrides of configs/family.yaml)
+VARIANTS: dict[str, tuple[str, list[str]]] = {
+    "default": ("the default recipe (configs/family.yaml)", []),
+    "mlm": ("masked LM instead of causal", ["--model.objective", "mlm"]),
+    "unweighted": ("rows drawn uniformly, no sequence weights", ["--data.weights", "false"]),
+    "unaligned": ("unaligned sequences (gaps removed)",
+                  ["--data.view", "unaligned", "--eval.contacts", "null"]),
+    "exact": ("exact softmax attention", ["--model.attention", "exact"]),
+    "favor_softmax": ("FAVOR+ softmax features", ["--model.attention", "favor-softmax"]),
+    "finetuned": ("fine-tuned from the shipped general model (cpu_l4_d128 shape)",
+                  ["--model_preset", "cpu_l4_d128", "--init-from", SHIPPED_GENERAL]),
+}  # fmt: skip
+
+
+def run_variant(name: str, overrides: list[str], runs_dir: str, extra: list[str]) -> dict:
+    log = Path(runs_dir) / f"fb_{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "protein_performer.cli", "family", "--config", CONFIG,
+           "--name", f"fb_{name}", "--runs-dir", runs_dir, *overrides, *extra,
+           "--reference", SHIPPED_GENERAL, "--trainer.enable_progress_bar", "false"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    start = time.perf_counter()
+    with open(log, "w") as handle:
+        code = subprocess.call(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    return {"name": name, "exit": code, "wall_s": time.perf_counter() - start,
+            "command": " ".join(cmd[2:])}  # fmt: skip
+
+
+def _row(name: str, runs_dir: str) -> str | None:
+    path = Path(runs_dir) / f"fb_{name}" / "family" / "evaluation.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    run = json.loads((Path(runs_dir) / f"fb_{name}" / "bench.json").read_text())
+    rho = {k: v for k, v in data["spearman"].items() if not k.startswith(("PSSM", "protein_"))}
+    best_name, best = max(rho.items(), key=lambda kv: kv[1]["rho"])
+    pssm = next(v for k, v in data["spearman"].items() if k.startswith("PSSM"))
+    contacts = data.get("contacts", {})
+
+    def p_l5(threshold: str) -> str:
+        values = [contacts[m][threshold]["long"]["P@L/5"] for m in contacts]
+        return f"{max(values):.3f}" if values else "—"
+
+    return (
+        f"| {name} | {VARIANTS[name][0]} | {best_name.split(' ', 1)[1]} | {best['rho']:.3f} "
+        f"[{best['low']:.3f}, {best['high']:.3f}] | {best['minus_pssm']:+.3f} "
+        f"[{best['minus_pssm_low']:+.3f}, {best['minus_pssm_high']:+.3f}] | {pssm['rho']:.3f} "
+        f"| {p_l5('4.5')} | {p_l5('8')} | {data.get('train_seconds', 0) / 60:.1f} "
+        f"| {run['wall_s'] / 60:.1f} |"
+    )
+
+
+def ablation_table(names: list[str], runs_dir: str) -> str:
+    lines = [
+        "| run | what changes | best score | Spearman ρ [95 % CI] | ρ − ρ(PSSM) [95 % CI] "
+        "| PSSM ρ | long P@L/5, 4.5 Å | long P@L/5, 8 Å | train min | wall min |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [row for name in names if (row := _row(name, runs_dir))]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m protein_performer.family.bench")
+    parser.add_argument("--only", nargs="*", default=None, choices=list(VARIANTS))
+    parser.add_argument("--jobs", type=int, default=1, help="variants run at once (1 thread each)")
+    parser.add_argument("--runs-dir", default="runs")
+    parser.add_argument("--out", type=Path, default=Path("docs/FAMILIES.md"))
+    parser.add_argument("--collect-only", action="store_true")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="overrides for every variant")
+    args = parser.parse_args(argv)
+    names = args.only or list(VARIANTS)
+    if not args.collect_only:
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = pool.map(
+                lambda n: run_variant(n, VARIANTS[n][1], args.runs_dir, args.extra), names
+            )
+            for result in results:
+                path = Path(args.runs_dir) / f"fb_{result['name']}" / "bench.json"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({**result, "jobs": args.jobs}, indent=2) + "\n")
+                print(f"{result['name']}: exit {result['exit']}, {result['wall_s'] / 60:.1f} min")
+    text = args.out.read_text() if args.out.is_file() else "# Family models\n"
+    table = ablation_table(list(VARIANTS), args.runs_dir)
+    args.out.write_text(markdown_blocks.fill(text, {"ablation": table}, {"ablation": "Ablation"}))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Evaluate a trained family model with its baselines, print the tables and write the files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from protein_performer.constants import ALIGNED_VOCAB
+from protein_performer.data.family import FamilyDataModule
+from protein_performer.family.evaluate import (
+    FamilyEvalConfig,
+    FamilyEvaluation,
+    add_contacts,
+    add_model,
+    add_pssm,
+    is_aligned,
+    setup_evaluation,
+)
+from protein_performer.family.report import (
+    contacts_table,
+    dms_table,
+    published_table,
+    summary,
+    write_json,
+    write_scores_tsv,
+)
+from protein_performer.model.io import checkpoint_sha256, provenance
+
+
+def evaluate(
+    model, datamodule: FamilyDataModule | None, cfg: FamilyEvalConfig, *, name: str,
+    references: list[str] = (),
+) -> FamilyEvaluation:  # fmt: skip
+    """PSSM first (every other row is compared with it), the model, then each reference."""
+    from protein_performer.model.io import load_model
+
+    evaluation = setup_evaluation(datamodule, cfg)
+    if datamodule is not None:
+        add_pssm(evaluation, datamodule, cfg.n_boot)
+    add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
+    for path in references:
+        reference = load_model(path)
+        add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
+    if cfg.contacts and datamodule is not None:
+        add_contacts(evaluation, model, cfg.contacts)
+    return evaluation
+
+
+def evaluate_and_report(
+    model, datamodule: FamilyDataModule | None, cfg: FamilyEvalConfig, out_dir: Path, *, name: str,
+    references: list[str] = (), extra: dict[str, Any] | None = None,
+) -> FamilyEvaluation:  # fmt: skip
+    evaluation = evaluate(model, datamodule, cfg, name=name, references=references)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {"model": name, **(extra or {})}
+    if "checkpoint" in meta:
+        meta.update(provenance(meta["checkpoint"]).as_dict())
+    if datamodule is not None:
+        meta.update(alignment=datamodule.config.msa, rows=datamodule.msa.depth,
+                    columns=datamodule.msa.width, neff=round(datamodule.neff, 1))  # fmt: skip
+    meta["references"] = {p: checkpoint_sha256(p) for p in references}
+    header = [f"{k}: {v}" for k, v in meta.items()]
+    write_scores_tsv(evaluation, out_dir / "scores.tsv", header)
+    write_json({**meta, **summary(evaluation)}, out_dir / "evaluation.json")
+    text = (
+        f"## Variant effects\n\n{dms_table(evaluation)}\n\nPublished on the same scan, for "
+        f"comparison (not run here):\n\n{published_table()}\n"
+    )
+    if evaluation.contacts:
+        text += f"\n## Contacts ({Path(cfg.contacts).name})\n\n{contacts_table(evaluation)}\n"
+    if datamodule is not None and model.config.causal and is_aligned(model):
+        text += f"\n## Sampled family members\n\n{_generation(model, datamodule, out_dir)}\n"
+    (out_dir / "report.md").write_text(f"# Family evaluation: {name}\n\n{text}")
+    _figures(evaluation, out_dir, cfg)
+    print(f"\n{text}\n(written to {out_dir})", flush=True)
+    return evaluation
+
+
+def _generation(model, datamodule: FamilyDataModule, out_dir: Path, n_samples: int = 200) -> str:
+    """Sample rows, write them as aligned FASTA, and compare them with held-out members."""
+    from protein_performer.family.generate import generation_report
+
+    tokens_NC = datamodule.msa.tokens_NC
+    report = generation_report(
+        model, tokens_NC[datamodule.rows("train")], tokens_NC[datamodule.rows("test")],
+        n_samples=n_samples,
+    )  # fmt: skip
+    lookup = {i: t for t, i in ALIGNED_VOCAB.items()}
+    with open(out_dir / "samples.fasta", "w") as handle:
+        for k, row in enumerate(report.samples_NC):
+            handle.write(f">sample_{k} identity_to_nearest_training_row="
+                         f"{report.sample_identity[k]:.3f}\n")  # fmt: skip
+            handle.write("".join(lookup[int(t)] for t in row) + "\n")
+    return report.table()
+
+
+def _figures(evaluation: FamilyEvaluation, out_dir: Path, cfg: FamilyEvalConfig) -> None:
+    from protein_performer.analysis.column_contacts import read_column_distances
+    from protein_performer.plots.contacts import contact_map
+    from protein_performer.plots.dms import dms_scatter
+    from protein_performer.plots.style import save
+
+    best = max(
+        (p for p in evaluation.predictors if not p.name.startswith("PSSM")),
+        key=lambda p: p.rho.rho,
+        default=evaluation.predictors[0],
+    )
+    positions = np.array(
+        [v.mutations[0].position + evaluation.scan.offset if v.mutations else -1
+         for v in evaluation.scan.variants]
+    )  # fmt: skip
+    fig = dms_scatter(
+        best.scores_N, evaluation.scan.measured, positions, label=best.name, rho=best.rho.rho,
+        measured_label=evaluation.scan.score_column,
+    )  # fmt: skip
+    save(fig, out_dir / "dms.png")
+    if evaluation.contact_maps:
+        dist_CC = read_column_distances(cfg.contacts, evaluation.column_map.n_columns)
+        truth = np.nan_to_num(dist_CC, nan=np.inf) < 8.0
+        for method, scores in evaluation.contact_maps.items():
+            fig = contact_map(truth, scores, title=f"{method} vs 8 Å column contacts")
+            save(fig, out_dir / f"contacts_{method}.png")

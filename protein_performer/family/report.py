@@ -1,0 +1,123 @@
+"""Tables, TSV and JSON of a family evaluation, and the published figures beside ours."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from protein_performer.family.evaluate import FamilyEvaluation
+
+# Zero-shot Spearman on DLG4_RAT (CRIPT), as published in Meier et al. 2021 (ESM-1v), fair-esm
+# `examples/variant-prediction/data/rho_pp.csv`; quoted, not run here.
+PUBLISHED_DLG4_CRIPT: dict[str, float] = {
+    "PSSM": 0.460,
+    "EVmutation": 0.535,
+    "DeepSequence": 0.604,
+    "ESM-1b": 0.528,
+    "ESM-1v (zero shot)": 0.594,
+    "MSA Transformer": 0.511,
+}
+
+
+def dms_table(evaluation: FamilyEvaluation) -> str:
+    counts = evaluation.counts
+    lines = [
+        f"Scan {Path(evaluation.scan.path).name} ({evaluation.scan.score_column}): "
+        f"{len(evaluation.scan.variants)} variants: {counts['scored']} scored, "
+        f"{counts['synonymous']} synonymous (score 0, not in ρ), {counts['unscorable']} "
+        f"outside the alignment's columns (not in ρ). Wild type placed by "
+        f"{evaluation.column_map.method}.",
+        "",
+        "| predictor | Spearman ρ | 95 % CI | n | ρ − ρ(PSSM) [95 % CI] |",
+        "|---|---|---|---|---|",
+    ]
+    for p in evaluation.predictors:
+        vs = (
+            f"{p.vs_pssm.rho:+.3f} [{p.vs_pssm.low:+.3f}, {p.vs_pssm.high:+.3f}]"
+            if p.vs_pssm is not None
+            else "—"
+        )
+        lines.append(
+            f"| {p.name} | {p.rho.rho:.3f} | [{p.rho.low:.3f}, {p.rho.high:.3f}] | {p.rho.n} "
+            f"| {vs} |"
+        )
+    return "\n".join(lines)
+
+
+def published_table() -> str:
+    lines = ["| method (published, Meier et al. 2021) | Spearman ρ |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in PUBLISHED_DLG4_CRIPT.items()]
+    return "\n".join(lines)
+
+
+def contacts_table(evaluation: FamilyEvaluation) -> str:
+    lines = [
+        "| method | threshold | range | P@L | P@L/2 | P@L/5 | density |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method, by_threshold in evaluation.contacts.items():
+        for threshold, by_range in by_threshold.items():
+            for name in ("long", "medium", "short"):
+                row = by_range[name]
+                lines.append(
+                    f"| {method} | {threshold:g} Å | {name} | {row['P@L']:.3f} | "
+                    f"{row['P@L/2']:.3f} | {row['P@L/5']:.3f} | {row['random']:.3f} |"
+                )
+    return "\n".join(lines)
+
+
+def summary(evaluation: FamilyEvaluation) -> dict[str, Any]:
+    """Plain numbers for JSON: every predictor's ρ and interval, every contact precision."""
+    return {
+        "scan": evaluation.scan.path,
+        "score_column": evaluation.scan.score_column,
+        "counts": evaluation.counts,
+        "wild_type_mapping": evaluation.column_map.method,
+        "spearman": {
+            p.name: {
+                "rho": p.rho.rho,
+                "low": p.rho.low,
+                "high": p.rho.high,
+                "n": p.rho.n,
+                **(
+                    {
+                        "minus_pssm": p.vs_pssm.rho,
+                        "minus_pssm_low": p.vs_pssm.low,
+                        "minus_pssm_high": p.vs_pssm.high,
+                    }
+                    if p.vs_pssm is not None
+                    else {}
+                ),  # fmt: skip
+            }
+            for p in evaluation.predictors
+        },
+        "contacts": {
+            method: {f"{t:g}": by_range for t, by_range in by_threshold.items()}
+            for method, by_threshold in evaluation.contacts.items()
+        },
+    }
+
+
+def write_scores_tsv(evaluation: FamilyEvaluation, path: Path, header: list[str]) -> None:
+    """One row per variant: measured value, status, and every predictor's score."""
+    names = [p.name for p in evaluation.predictors]
+    with open(path, "w") as out:
+        for line in header:
+            out.write(f"# {line}\n")
+        out.write("\t".join(["mutant", "measured", "status", *names]) + "\n")
+        for i, variant in enumerate(evaluation.scan.variants):
+            scores = []
+            for p in evaluation.predictors:
+                value = p.scores_N[i]
+                # Synonymous variants score 0 by definition (excluded from ρ, kept here).
+                value = 0.0 if evaluation.statuses[i] == "synonymous" else value
+                scores.append("" if np.isnan(value) else f"{value:.6g}")
+            fields = [variant.text, f"{variant.measured:.6g}", evaluation.statuses[i], *scores]
+            out.write("\t".join(fields) + "\n")
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, default=float) + "\n")

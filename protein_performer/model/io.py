@@ -1,0 +1,226 @@
+"""Reading and writing models: Lightning checkpoints and Hugging Face style directories.
+
+Loading a model for inference is not training, so this lives beside the model (as fair-esm's
+`esm/pretrained.py` sits beside `esm/model/`): analysis, generation and the front door import
+it without importing Lightning.
+
+Two formats, the same weights:
+
+- a Lightning `.ckpt` written by `ProteinLM`, holding only plain Python types and tensors, so
+  it is always read with `torch.load(..., weights_only=True)`: loading never runs pickled code;
+- a directory written by `save_pretrained`, with the Hugging Face layout `config.json` (the
+  `PerformerConfig`) and `model.safetensors` (every tensor of the state dict, the FAVOR
+  projection buffers included), read back by `from_pretrained`. safetensors holds no code at
+  all, and the Hub is never contacted.
+
+Every failure is a `CheckpointError` whose message is one line: the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from protein_performer.model.config import PerformerConfig
+from protein_performer.model.performer import ProteinPerformer
+
+MODEL_PREFIX = "model."  # ProteinLM keeps the ProteinPerformer under `self.model`
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+MODEL_TYPE = "protein_performer"
+# Lines of torch's weights_only error that explain torch, not the file.
+_TORCH_BOILERPLATE = ("Weights only load failed", "Check the documentation of torch.load")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be loaded; the message names the file and says why, in one line."""
+
+
+def _one_line_unpickling_error(error: BaseException) -> str:
+    """The part of torch's multi-paragraph `weights_only` message that is about the file."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    kept = [ln for ln in lines if not ln.startswith(_TORCH_BOILERPLATE)]
+    text = " ".join(kept).replace(
+        "Please file an issue with the following so that we can make "
+        "`weights_only=True` compatible with your use case: ",
+        "",
+    )
+    return text.replace("WeightsUnpickler error: ", "").strip() or type(error).__name__
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The raw checkpoint dict, loaded with `weights_only=True`."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory without {CONFIG_NAME}, not a checkpoint")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: empty file, not a checkpoint")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # the unpickler names the offending global or opcode
+        raise CheckpointError(
+            f"{path}: not a weights-only loadable checkpoint ({_one_line_unpickling_error(error)})"
+        ) from None
+    if not isinstance(checkpoint, dict):
+        kind = type(checkpoint).__name__
+        raise CheckpointError(f"{path}: holds a {kind}, not a checkpoint dict")
+    return checkpoint
+
+
+def model_config_of(checkpoint: dict[str, Any], where: str = "<checkpoint>") -> PerformerConfig:
+    """The `PerformerConfig` saved in a `ProteinLM` checkpoint's hyper-parameters."""
+    hparams = checkpoint.get("hyper_parameters") or {}
+    if not isinstance(hparams, dict) or "model" not in hparams:
+        raise CheckpointError(
+            f"{where}: no hyper_parameters['model']; was it written by `protein-performer train`?"
+        )
+    try:
+        return PerformerConfig.from_dict(dict(hparams["model"]))
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{where}: bad model config ({error})") from None
+
+
+def model_state_of(
+    checkpoint: dict[str, Any], where: str = "<checkpoint>"
+) -> dict[str, torch.Tensor]:
+    """The `ProteinPerformer` state dict inside a Lightning checkpoint (prefix removed); a bare
+    model state dict is returned unchanged."""
+    state = checkpoint.get("state_dict", checkpoint)
+    if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+        raise CheckpointError(f"{where}: state_dict is not a mapping of names to tensors")
+    if any(key.startswith(MODEL_PREFIX) for key in state):
+        return {k[len(MODEL_PREFIX) :]: v for k, v in state.items() if k.startswith(MODEL_PREFIX)}
+    return dict(state)
+
+
+def _load_state(model: ProteinPerformer, state: dict[str, Any], where: str) -> None:
+    """`load_state_dict(strict=True)` with torch's multi-line mismatch report cut to one line."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    shapes = [
+        f"{k} {tuple(getattr(state[k], 'shape', ()))} vs {tuple(expected[k].shape)}"
+        for k in expected
+        if k in state and getattr(state[k], "shape", None) != expected[k].shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    if shapes:
+        problems.append(f"shape mismatch {shapes[0]}")
+    if problems:
+        raise CheckpointError(f"{where}: weights do not fit the model: {'; '.join(problems)}")
+    model.load_state_dict(state, strict=True)
+
+
+def load_checkpoint_model(
+    path: str | Path, map_location: str | torch.device = "cpu"
+) -> ProteinPerformer:
+    """A `ProteinPerformer` in eval mode from a Lightning checkpoint, with its weights *and*
+    projection buffers, so its logits are exactly those of the model that was saved."""
+    checkpoint = read_checkpoint(path, map_location)
+    model = ProteinPerformer(model_config_of(checkpoint, str(path)))
+    _load_state(model, model_state_of(checkpoint, str(path)), str(path))
+    return model.to(map_location).eval()
+
+
+def save_pretrained(model: ProteinPerformer, directory: str | Path) -> Path:
+    """Write `config.json` and `model.safetensors` into `directory` (created); returns it.
+
+    The tied LM head shares its tensor with the token embedding; safetensors stores a shared
+    tensor once (`save_model` drops the alias), and `from_pretrained` ties it again.
+    """
+    from safetensors.torch import save_model
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {"model_type": MODEL_TYPE, **model.config.to_dict()}
+    (directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+    save_model(model, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
+    return directory
+
+
+def is_pretrained_dir(path: str | Path) -> bool:
+    return (Path(path) / CONFIG_NAME).is_file()
+
+
+def from_pretrained(
+    directory: str | Path, map_location: str | torch.device = "cpu"
+) -> ProteinPerformer:
+    """The model `save_pretrained` wrote into `directory`, in eval mode."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    config_path, weights_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
+    if not config_path.is_file() or not weights_path.is_file():
+        raise CheckpointError(f"{directory}: needs {CONFIG_NAME} and {WEIGHTS_NAME}")
+    try:
+        values = json.loads(config_path.read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{config_path}: not JSON ({error})") from None
+    if not isinstance(values, dict) or values.pop("model_type", None) != MODEL_TYPE:
+        raise CheckpointError(f"{config_path}: not a {MODEL_TYPE} config (model_type)")
+    try:
+        config = PerformerConfig.from_dict(values)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{config_path}: {error}") from None
+    try:
+        state = load_file(str(weights_path), device=str(map_location))
+    except (SafetensorError, OSError) as error:
+        raise CheckpointError(f"{weights_path}: not a safetensors file ({error})") from None
+    model = ProteinPerformer(config)
+    tied = ("token_embedding.weight", "lm_head.weight")
+    if config.tie_embeddings and sum(name in state for name in tied) == 1:
+        # save_model stores the shared tensor under one of its two names.
+        present = next(name for name in tied if name in state)
+        for name in tied:
+            state[name] = state[present]
+    _load_state(model, state, str(weights_path))
+    return model.to(map_location).eval()
+
+
+def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> ProteinPerformer:
+    """A model from a Lightning `.ckpt` file or a `save_pretrained` directory, in eval mode."""
+    if is_pretrained_dir(path):
+        return from_pretrained(path, map_location)
+    return load_checkpoint_model(path, map_location)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which checkpoint an output came from: written into every output file's metadata."""
+
+    path: str
+    sha256: str
+
+    def __str__(self) -> str:
+        return f"{self.path} (sha256 {self.sha256[:16]})"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"checkpoint": self.path, "checkpoint_sha256": self.sha256}
+
+
+def checkpoint_sha256(path: str | Path) -> str:
+    """SHA-256 of a checkpoint file, or of `config.json` + `model.safetensors` of a directory."""
+    path = Path(path)
+    files = [path / CONFIG_NAME, path / WEIGHTS_NAME] if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def provenance(path: str | Path) -> Provenance:
+    return Provenance(str(path), checkpoint_sha256(path))

@@ -1,0 +1,20 @@
+"""Where the files that ship with the project live, found from this package's own location.
+
+Reference data (BPTI, TS50, the UniProt sample) and the default checkpoint sit beside the
+package in the source tree, so every command finds them whatever the working directory is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+UNIPROT_SAMPLE = DATA_DIR / "uniprot_sample.fasta.gz"
+# Where `make data` caches the prepared sample; the analyses reuse it from any directory.
+CACHE_DIR = REPO_ROOT / "cache"
+CHECKPOINTS_DIR = REPO_ROOT / "checkpoints"
+# The default model in both forms, the same weights: a Lightning checkpoint and a
+# `save_pretrained` directory (config.json + model.safetensors).
+SHIPPED_CHECKPOINT = CHECKPOINTS_DIR / "protein_performer_default.ckpt"
+SHIPPED_PRETRAINED = CHECKPOINTS_DIR / "protein_performer_default"

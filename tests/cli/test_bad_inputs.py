@@ -1,0 +1,233 @@
+"""Bad-input battery over the inference commands: every case must end with a non-zero exit
+status and exactly one stderr line naming the file or flag at fault, never a traceback, and
+never a silent success.
+
+The summary (tried / clean / traceback / wrong success) is printed; run with `-s` to see it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from protein_performer.cli import main as dispatch
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    argv: tuple[str, ...]
+    names: str  # the file name or flag the one-line message must contain
+
+
+class _Pwn:
+    # Stands in for a malicious pickle: loading it would call a function (harmless here);
+    # weights_only refuses the global before anything runs.
+    def __reduce__(self):
+        return (os.getpid, ())
+
+
+def bad_checkpoints(root: Path) -> dict[str, Path]:
+    from protein_performer.model.config import preset
+
+    root.mkdir()
+    paths = {name: root / f"{name}.ckpt" for name in
+             ("plain_dict", "random_bytes", "empty", "wrong_state", "pickle")}  # fmt: skip
+    torch.save({"hello": 1}, paths["plain_dict"])
+    paths["random_bytes"].write_bytes(os.urandom(4096))
+    paths["empty"].write_bytes(b"")
+    config = preset("tiny_l2_d64", objective="causal").to_dict()
+    wrong = {"hyper_parameters": {"model": config}, "state_dict": {"model.x": torch.zeros(2)}}
+    torch.save(wrong, paths["wrong_state"])
+    torch.save({"state_dict": _Pwn()}, paths["pickle"])
+    torch.save({"hyper_parameters": {"model": config}, "state_dict": 5}, root / "int_state.ckpt")
+    paths["int_state"] = root / "int_state.ckpt"
+    bad_config = {"hyper_parameters": {"model": {"n_layers": "x", "bogus": 1}}}
+    torch.save(bad_config, root / "bad_config.ckpt")
+    paths["bad_config"] = root / "bad_config.ckpt"
+    paths["missing"] = root / "missing.ckpt"
+    paths["directory"] = root
+    return paths
+
+
+def cases(tmp: Path, mlm: Path, causal: Path) -> list[Case]:
+    good = tmp / "good.fasta"
+    good.write_text(">a\nMKTAYIAKQR\n")
+    empty = tmp / "empty.fasta"
+    empty.write_text("")
+    invalid = tmp / "invalid.fasta"
+    invalid.write_text(">bad\nMKT#J1QL\n")
+    adir = tmp / "adir"
+    adir.mkdir()
+    missing = tmp / "nope.fasta"
+    out: list[Case] = []
+    for label, ckpt in bad_checkpoints(tmp / "ckpts").items():
+        c = str(ckpt)
+        out += [
+            Case(f"analyze ckpt {label}", ("analyze", "--checkpoint", c, "--out", str(tmp)),
+                 ckpt.name),
+            Case(f"embed ckpt {label}", ("embed", "--fasta", str(good), "--out",
+                 str(tmp / "e.npz"), "--checkpoint", c), ckpt.name),
+            Case(f"mutations ckpt {label}", ("mutations", "--sequence", "MKV", "--scan",
+                 "--checkpoint", c), ckpt.name),
+            Case(f"generate ckpt {label}", ("generate", "--checkpoint", c, "--num-samples", "1"),
+                 ckpt.name),
+            Case(f"score ckpt {label}", ("score", "--checkpoint", c, "--fasta", str(good),
+                 "--out", str(tmp / "s.tsv")), ckpt.name),
+        ]  # fmt: skip
+    m, k = ("--checkpoint", str(mlm)), ("--checkpoint", str(causal))
+    for label, fasta in (("missing", missing), ("directory", adir), ("empty", empty)):
+        f = str(fasta)
+        out += [
+            Case(f"embed fasta {label}", ("embed", "--fasta", f, "--out", str(tmp / "e.npz"), *m),
+                 fasta.name),
+            Case(f"mutations fasta {label}", ("mutations", "--fasta", f, "--scan", *m),
+                 fasta.name),
+            Case(f"score fasta {label}", ("score", "--fasta", f, "--out", str(tmp / "s.tsv"), *k),
+                 fasta.name),
+        ]  # fmt: skip
+    out += [
+        Case("mutations empty --sequence", ("mutations", "--sequence", "", "--scan", *m),
+             "--sequence"),
+        Case("mutations invalid letters", ("mutations", "--sequence", "MKT#J", "--scan", *m),
+             "position 4"),
+        Case("mutations too long", ("mutations", "--sequence", "A" * 300, "--scan", *m),
+             "max_len"),
+        Case("embed invalid letters", ("embed", "--fasta", str(invalid), "--out",
+             str(tmp / "e.npz"), *m), "position 4"),
+        Case("embed --out directory", ("embed", "--fasta", str(good), "--out", str(adir), *m),
+             "--out"),
+        Case("embed --out .h5", ("embed", "--fasta", str(good), "--out", str(tmp / "x.h5"), *m),
+             "--out"),
+        Case("generate --out directory", ("generate", *k, "--out", str(adir)), "--out"),
+        Case("score --out directory", ("score", *k, "--fasta", str(good), "--out", str(adir)),
+             "--out"),
+        Case("mutations --out directory", ("mutations", "--sequence", "MKV", "--scan", *m,
+             "--out", str(adir)), "--out"),
+        Case("generate --temperature nan", ("generate", *k, "--temperature", "nan"),
+             "--temperature"),
+        Case("generate --top-p nan", ("generate", *k, "--top-p", "nan"), "--top-p"),
+        Case("generate MLM checkpoint", ("generate", *m), "causal"),
+        Case("generate --max-length too long", ("generate", *k, "--max-length", "9999"),
+             "--max-length"),
+        Case("generate --prompt past --max-length", ("generate", *k, "--prompt", "MKV",
+             "--max-length", "3"), "--max-length"),
+        Case("analyze --n-train-structures 0", ("analyze", *m, "--n-train-structures", "0"),
+             "--n-train-structures"),
+        Case("analyze --l1-c -1", ("analyze", *m, "--l1-c", "-1"), "--l1-c"),
+        Case("analyze --n-sequences 0", ("analyze", *m, "--n-sequences", "0"), "--n-sequences"),
+        Case("analyze --out -", ("analyze", *m, "--out", "-"), "--out"),
+    ]  # fmt: skip
+    return out
+
+
+def test_bad_input_battery(tiny_checkpoint, tiny_causal_checkpoint, tmp_path, capsys):
+    tally = {"tried": 0, "clean": 0, "traceback": 0, "wrong success": 0, "unclear": 0}
+    failures = []
+    for case in cases(tmp_path, tiny_checkpoint, tiny_causal_checkpoint):
+        tally["tried"] += 1
+        capsys.readouterr()
+        try:
+            code = dispatch(list(case.argv))
+        except BaseException as error:  # a traceback would reach the user
+            tally["traceback"] += 1
+            failures.append(f"{case.name}: {type(error).__name__}: {error}")
+            continue
+        lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+        if code == 0:
+            tally["wrong success"] += 1
+            failures.append(f"{case.name}: exit 0")
+        elif len(lines) == 1 and case.names in lines[0] and "Traceback" not in lines[0]:
+            tally["clean"] += 1
+        else:
+            tally["unclear"] += 1
+            failures.append(f"{case.name}: exit {code}, stderr {lines}")
+    with capsys.disabled():
+        print("\nbad-input battery: " + ", ".join(f"{k} {v}" for k, v in tally.items()))
+    assert not failures, "\n".join(failures)
+    assert tally["clean"] == tally["tried"] >= 60
+
+
+def test_long_sequences_are_cropped_with_a_warning(tiny_checkpoint, tmp_path, capsys):
+    import numpy as np
+
+    fasta = tmp_path / "long.fasta"
+    fasta.write_text(">long\n" + "A" * 300 + "\n")
+    out = tmp_path / "e.npz"
+    argv = [
+        "embed",
+        "--fasta",
+        str(fasta),
+        "--out",
+        str(out),
+        "--checkpoint",
+        str(tiny_checkpoint),
+    ]
+    assert dispatch(argv) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "300 residues cropped to the model's 254" in err
+    assert len(str(np.load(out)["sequences"][0])) == 254
+
+
+def test_embed_out_dash_writes_the_npz_to_stdout(tiny_checkpoint, tmp_path, capsysbinary):
+    import io
+
+    import numpy as np
+
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nMKTAYIAK\n")
+    argv = ["embed", "--fasta", str(fasta), "--out", "-", "--checkpoint", str(tiny_checkpoint)]
+    assert dispatch(argv) == 0
+    data = np.load(io.BytesIO(capsysbinary.readouterr().out))
+    assert data["mean"].shape == (1, 64) and str(data["checkpoint"]) == str(tiny_checkpoint)
+
+
+@pytest.mark.parametrize("command", ["score", "mutations", "generate"])
+def test_out_dash_means_stdout(command, tiny_checkpoint, tiny_causal_checkpoint, tmp_path, capsys,
+                               monkeypatch):  # fmt: skip
+    fasta = tmp_path / "in.fasta"
+    fasta.write_text(">a\nMKTAYIAK\n")
+    monkeypatch.chdir(tmp_path)
+    argv = {
+        "score": ["score", "--checkpoint", str(tiny_causal_checkpoint), "--fasta", str(fasta)],
+        "mutations": ["mutations", "--sequence", "MKV", "--scan", "--checkpoint",
+                      str(tiny_checkpoint)],
+        "generate": ["generate", "--checkpoint", str(tiny_causal_checkpoint), "--num-samples",
+                     "2", "--max-length", "20"],
+    }[command]  # fmt: skip
+    assert dispatch([*argv, "--out", "-"]) == 0
+    stdout = capsys.readouterr().out
+    assert stdout.startswith("# checkpoint:" if command != "generate" else ">sample_1")
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("command", ["embed", "mutations", "score", "analyze"])
+def test_progress_bars_draw_on_a_terminal(command, monkeypatch):
+    """embed, mutations, score and analyze draw a bar on a terminal (and nothing when piped)."""
+    import io
+    import sys
+
+    from protein_performer import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    bar = progress.progress_bar(3, command)
+    bar.update(3)
+    bar.close()
+    assert f"{command}:" in screen.getvalue() and "/3 [" in screen.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert progress.progress_bar(3, command).disable
+
+
+def test_debug_env_shows_the_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROTEIN_PERFORMER_DEBUG", "1")
+    with pytest.raises(Exception, match="no such checkpoint file"):
+        dispatch(["mutations", "--sequence", "MKV", "--scan", "--checkpoint", str(tmp_path / "x")])
