@@ -60,7 +60,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def resolve_device(requested: str) -> str:
-    import torch
+    try:
+        import torch
+    except ImportError:
+        raise SystemExit(
+            f"gpu_check: {sys.executable} cannot import torch; run it with the Python that has "
+            "torch (make gpu-check GPU_PY=/path/to/python)"
+        ) from None
 
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
