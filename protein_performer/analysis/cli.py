@@ -30,6 +30,12 @@ def run_name(checkpoint: Path) -> str:
     return checkpoint.stem
 
 
+def _yes_no(text: str) -> bool:
+    if text.lower() not in ("true", "false", "yes", "no", "1", "0"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() in ("true", "yes", "1")
+
+
 # flag -> (AnalyzeOptions field, type, help); the defaults are read from AnalyzeOptions.
 OPTION_FLAGS = {
     "--n-sequences": ("n_sequences", int, "held-out sequences for the attention similarity"),
@@ -39,6 +45,7 @@ OPTION_FLAGS = {
         "TS50 chains (first ids in sorted order) used for fitting",
     ),
     "--l1-c": ("l1_c", float, "inverse L1 strength of the contact regression"),
+    "--jacobian": ("jacobian", _yes_no, "categorical-Jacobian contacts too (true/false)"),
 }
 
 

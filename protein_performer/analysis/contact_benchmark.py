@@ -4,6 +4,9 @@ Protocol (Rao et al. 2021, adapted to TS50):
 - the 50 TS50 chains are sorted by id; the first `n_train` (20) are the training set, the
   other 30 the test set: a fixed, documented choice that needs no random seed;
 - the best single head and the logistic regression are chosen/fitted on the training set only;
+- the categorical-Jacobian contacts (Zhang et al. 2024, `analysis.jacobian`) need no
+  training, so they are computed for the test chains and BPTI only (20 forward passes per
+  residue);
 - BPTI is scored twice: with the model run on the 100-residue P00974 precursor (scores of the
   mature residues 36–93 cut out after APC, which sees the whole map the model produced) and
   run on the 58-residue mature 5PTI chain alone.
@@ -11,6 +14,7 @@ Protocol (Rao et al. 2021, adapted to TS50):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,11 +28,18 @@ from protein_performer.analysis.contact_regression import (
     select_best_head,
 )
 from protein_performer.analysis.contacts import true_contacts
+from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.precision import mean_precision, range_precision
 from protein_performer.analysis.structures import Bpti, Chain
+from protein_performer.data.tokenizer import Alphabet
 from protein_performer.progress import progress_bar
 
-METHODS = ("unsupervised_best_head", "unsupervised_apc_mean", "logistic_regression")
+METHODS = (
+    "unsupervised_best_head",
+    "unsupervised_apc_mean",
+    "logistic_regression",
+    "categorical_jacobian",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class ProteinFeatures:
     apc_mean_LL: np.ndarray
     contacts_LL: np.ndarray
     window: slice  # residues of the scored region (the mature chain inside the precursor)
+    sequence: str = ""  # the residues the model read (after cropping)
+    jacobian_LL: np.ndarray | None = None  # categorical-Jacobian contact scores, if computed
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,24 @@ def protein_features(
                     apc_mean_LL=apc_mean(att.maps_NHLL),
                     contacts_LL=contacts[i][:n, :n],
                     window=slice(window.start or 0, stop),
+                    sequence=att.sequence,
                 )
             )
+    bar.close()
+    return out
+
+
+def with_jacobian(model, features: Sequence[ProteinFeatures], progress: bool = False):
+    """`features` with their categorical-Jacobian contact maps filled in."""
+    bar = progress_bar(len(features), "jacobian", enabled=progress)
+    out = []
+    for p in features:
+        tokens = Alphabet(unknown="x").encode(p.sequence).astype(np.int64)
+        positions = np.arange(1, len(p.sequence) + 1)
+        out.append(
+            dataclasses.replace(p, jacobian_LL=contact_map_from_model(model, tokens, positions))
+        )
+        bar.update(1)
     bar.close()
     return out
 
@@ -99,13 +128,17 @@ def _score(p: ProteinFeatures, best: int, regression: ContactRegression) -> Scor
         "unsupervised_apc_mean": p.apc_mean_LL[w, w],
         "logistic_regression": regression.predict(p.features_FLL)[w, w],
     }
+    if p.jacobian_LL is not None:
+        scores["categorical_jacobian"] = p.jacobian_LL[w, w]
     return ScoredProtein(p.name, p.contacts_LL[w, w], scores)
 
 
 def _evaluate(proteins: Sequence[ScoredProtein]) -> dict[str, dict[str, dict[str, float]]]:
+    """Precision of every method that scored all of `proteins`."""
     return {
         m: mean_precision([range_precision(p.scores[m], p.contacts_LL) for p in proteins])
         for m in METHODS
+        if all(m in p.scores for p in proteins)
     }
 
 
@@ -117,6 +150,7 @@ def run_contact_benchmark(
     n_train: int = 20,
     l1_c: float = 0.15,
     progress: bool = False,
+    jacobian: bool = True,
 ) -> ContactBenchmark:
     """Fit on the first `n_train` TS50 chains (sorted by name), evaluate everywhere."""
     chains = sorted(ts50, key=lambda c: c.name)
@@ -150,6 +184,9 @@ def run_contact_benchmark(
         [precursor_contacts, mature_contacts],
         [slice(start, stop), full],
     )
+    if jacobian:
+        test = with_jacobian(model, test, progress)
+        bpti_runs = with_jacobian(model, bpti_runs, progress)
     scored_bpti = [_score(p, best, regression) for p in bpti_runs]
     n_heads = model.config.n_heads
     return ContactBenchmark(

@@ -26,7 +26,7 @@ def contact_table(results: dict[str, dict[str, dict[str, float]]]) -> list[str]:
     """Markdown table: one row per method and range, P@L, P@L/2, P@L/5 and random."""
     header = ["method", "range", *TOP_K, "random"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for method in METHODS:
+    for method in (m for m in METHODS if m in results):
         for name in RANGES:
             row = results[method][name]
             cells = [method, name, *(_fmt(row[k]) for k in (*TOP_K, "random"))]

@@ -39,6 +39,10 @@ def analyzed(tiny_checkpoint, tmp_path_factory):
                 "tiny",
                 "--n-sequences",
                 "12",
+                # The Jacobian path costs 20 passes per residue; it is tested on a few chains in
+                # test_jacobian.py.
+                "--jacobian",
+                "false",
             ]
         )
     assert code == 0

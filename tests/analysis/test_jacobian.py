@@ -64,3 +64,17 @@ def test_double_centre_removes_row_and_column_shifts():
     jac = rng.normal(size=(3, 20, 3, 20))
     shifted = jac + rng.normal(size=(3, 20, 3, 1)) + rng.normal(size=(3, 1, 3, 20))
     np.testing.assert_allclose(double_centre(shifted), double_centre(jac), atol=1e-12)
+
+
+def test_contact_benchmark_scores_jacobian_on_test_chains_and_bpti(tiny_checkpoint):
+    from protein_performer.analysis.contact_benchmark import run_contact_benchmark
+    from protein_performer.analysis.structures import load_bpti, load_ts50
+    from protein_performer.model.io import load_model
+
+    chains = sorted(load_ts50(), key=lambda c: c.name)[:3]
+    bench = run_contact_benchmark(load_model(tiny_checkpoint), chains, load_bpti(), n_train=2)
+    for dataset in ("ts50_test", "bpti", "bpti_mature"):
+        ranges = bench.metrics[dataset]["categorical_jacobian"]
+        assert all(0.0 <= ranges[r]["P@L"] <= 1.0 for r in ("short", "medium", "long"))
+    # Fitting chains get no Jacobian: it needs no training, so it is not computed there.
+    assert "categorical_jacobian" not in bench.metrics["ts50_train"]
