@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 import torch
 
+from protein_performer.bench.timing import median_ms
 from protein_performer.gpu_check.context import (
     Sink,
     StageContext,
     is_out_of_memory,
-    median_ms,
     optional,
     peak_memory_mb,
     peak_memory_reset,

@@ -1,6 +1,7 @@
 """What a stage gets (device, sizes, time left) and where its rows go (JSON, rewritten per row).
 
-A stage checks `ctx.left()` before each measurement and records what it could not fit as a
+Timing itself is `bench.timing.median_ms` (the CPU benchmark's, synchronised on CUDA). A stage
+checks `ctx.left()` before each measurement and records what it could not fit as a
 skipped row; the parent kills a stage that overruns its budget anyway, and the JSON file holds
 every row written before that.
 """
@@ -101,13 +102,6 @@ def optional(module: str) -> ModuleType | None:
         return None
 
 
-def synchronize(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize()
-
-
 def peak_memory_reset(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -129,18 +123,3 @@ def peak_memory_mb(device: str) -> float:
 
 def is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or "out of memory" in str(error).lower()
-
-
-def median_ms(fn, reps: int, device: str) -> float:
-    """Median wall time of `fn()` over `reps` calls after one warm-up call, synchronised."""
-    import statistics
-
-    fn()
-    synchronize(device)
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)

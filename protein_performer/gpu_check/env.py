@@ -13,7 +13,8 @@ import platform
 
 import torch
 
-from protein_performer.gpu_check.context import Sink, StageContext, median_ms
+from protein_performer.bench.timing import median_ms
+from protein_performer.gpu_check.context import Sink, StageContext
 
 # Dense (no sparsity) bf16 tensor-core peak in TFLOP/s from NVIDIA's data sheets (SXM parts):
 # H100/H200 989.4 ("NVIDIA H100 Tensor Core GPU" / "H200" data sheets), A100 312.

@@ -15,13 +15,13 @@ import time
 
 import torch
 
+from protein_performer.bench.timing import synchronize
 from protein_performer.gpu_check.context import (
     Sink,
     StageContext,
     is_out_of_memory,
     peak_memory_mb,
     peak_memory_reset,
-    synchronize,
 )
 from protein_performer.gpu_check.flops import training_flops_per_token
 from protein_performer.gpu_check.shapes import THROUGHPUT
