@@ -14,6 +14,9 @@ BENCH_ARGS ?=
 BUDGET ?= 25000000
 EXPERIMENTS_ARGS ?=
 SOAK ?= 25
+GPU_CHECK_ARGS ?=
+# The GPU machine has no network and no .venv: use its own python3 (which holds torch) there.
+GPU_PY ?= $(if $(wildcard $(PY)),$(PY),python3)
 
 # No network calls by default: W&B logs offline, Hugging Face never reaches the hub.
 export WANDB_MODE ?= offline
@@ -22,8 +25,8 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train family family-bench analyze bench test soak lint format notebooks \
-	experiments clean
+.PHONY: help install data train family family-bench analyze bench gpu-check test soak lint \
+	format notebooks experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -63,6 +66,9 @@ bench: $(BENCH_STAMP) ## Attention + generation benchmarks (BENCH_ARGS=--quick f
 	$(VENV)/bin/protein-performer bench attention $(BENCH_ARGS)
 	$(VENV)/bin/protein-performer bench generation $(BENCH_ARGS)
 
+gpu-check: ## GPU correctness, bf16, attention/training speed, 2-min run (<= 8 min; docs/gpu.md)
+	PYTHONPATH=$(CURDIR) $(GPU_PY) -m protein_performer.gpu_check $(GPU_CHECK_ARGS)
+
 test: $(STAMP) ## Run the test suite (CPU, a few minutes)
 	WANDB_MODE=disabled $(PY) -m pytest -q
 
@@ -86,6 +92,6 @@ notebooks: $(STAMP) ## Execute the notebooks, fail if one shows fewer figures th
 experiments: data ## The paper's protein experiments at CPU scale + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
 	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)
 
-clean: ## Remove caches and run outputs (keeps .venv, data/ and the committed reports/bench/)
+clean: ## Remove caches and run outputs (keeps .venv, data/ and the committed reports/bench/, gpu/)
 	rm -rf cache runs lightning_logs wandb .pytest_cache .ruff_cache
-	find reports -mindepth 1 -maxdepth 1 ! -name bench -exec rm -rf {} +
+	find reports -mindepth 1 -maxdepth 1 ! -name bench ! -name gpu -exec rm -rf {} +

@@ -77,19 +77,20 @@ def build_op(cfg: Config) -> Callable[..., torch.Tensor]:
     raise ValueError(f"unknown impl {cfg.impl!r}; choose from {IMPLS}")
 
 
-def _sync(device: str) -> None:
+def synchronize(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def _median_ms(fn: Callable[[], object], reps: int, device: str) -> float:
+def median_ms(fn: Callable[[], object], reps: int, device: str) -> float:
+    """Median wall time in ms of `fn()` over `reps` calls after one warm-up, synchronised."""
     fn()  # warm-up (allocator, lazy init, kernel selection)
-    _sync(device)
+    synchronize(device)
     times = []
     for _ in range(reps):
         start = time.perf_counter()
         fn()
-        _sync(device)
+        synchronize(device)
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
@@ -105,7 +106,7 @@ def run_config(cfg: Config) -> dict:
     grad_out = torch.randn(shape, device=cfg.device, dtype=dtype)
     # The op counts as causal for SDPA only through the module; identity ignores it.
     with torch.no_grad():
-        fwd_ms = _median_ms(lambda: op(q, k, v), cfg.reps, cfg.device)
+        fwd_ms = median_ms(lambda: op(q, k, v), cfg.reps, cfg.device)
     leaves = [t.clone().requires_grad_() for t in (q, k, v)]
 
     def fwd_bwd() -> None:
@@ -115,7 +116,7 @@ def run_config(cfg: Config) -> dict:
         for t in leaves:
             t.grad = None
 
-    fwd_bwd_ms = _median_ms(fwd_bwd, cfg.reps, cfg.device)
+    fwd_bwd_ms = median_ms(fwd_bwd, cfg.reps, cfg.device)
     return {
         **asdict(cfg),
         "fwd_ms": fwd_ms,
@@ -167,7 +168,7 @@ def matmul_gflops(threads: int, n: int = 2048, reps: int = 7, device: str = "cpu
     """Sustained fp32 GEMM throughput of this machine (n×n @ n×n, median of `reps`)."""
     torch.set_num_threads(threads)
     a, b = (torch.randn(n, n, device=device) for _ in range(2))
-    ms = _median_ms(lambda: a @ b, reps, device)
+    ms = median_ms(lambda: a @ b, reps, device)
     return 2 * n**3 / (ms / 1e3) / 1e9
 
 

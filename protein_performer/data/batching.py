@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from protein_performer.constants import AMINO_ACID_IDS, MASK_ID, PAD_ID, STANDARD_IDS
+from protein_performer.data.rank_balance import balance_across_ranks
 
 IGNORE_INDEX = -100  # torch.nn.functional.cross_entropy's default ignore_index
 _AMINO_ACID_IDS = np.asarray(AMINO_ACID_IDS, dtype=np.int64)
@@ -142,8 +143,9 @@ class EpochBatchSampler(torch.utils.data.Sampler[list[int]]):
     Subclasses say how one epoch's items become batches (`_epoch_batches`). Determinism is what
     makes a resumed run see the same data order as an uninterrupted one: `skip(epoch, n)` makes
     the next pass over `epoch` start at its `n`-th batch (the DataLoader records `n` in the
-    checkpoint). Under DDP each rank takes every `world_size`-th batch, so use it with
-    `Trainer(use_distributed_sampler=False)` and Lightning does not wrap it again.
+    checkpoint). Under DDP each rank takes every `world_size`-th batch of a list balanced so
+    that every rank gets as many batches (`data.rank_balance`: no item dropped or repeated);
+    use it with `Trainer(use_distributed_sampler=False)` so Lightning does not wrap it again.
     """
 
     def __init__(
@@ -180,10 +182,9 @@ class EpochBatchSampler(torch.utils.data.Sampler[list[int]]):
         if self._cache is not None and self._cache[0] == self.epoch:
             return self._cache[1]
         batches = self._epoch_batches(np.random.default_rng([self.seed, self.epoch]))
-        if self.shuffle:
-            # Every rank must run the same number of steps, or DDP waits forever.
-            batches = batches[: len(batches) - len(batches) % self.world_size]
-        batches = batches[self.rank :: self.world_size]
+        # Every rank must run the same number of steps (training and evaluation alike), or
+        # DDP / FSDP waits forever; balanced by splitting batches, never by dropping items.
+        batches = balance_across_ranks(batches, self.world_size)[self.rank :: self.world_size]
         self._cache = (self.epoch, batches)
         return batches
 

@@ -42,6 +42,9 @@ class SelfAttention(nn.Module):
             attention matrix, so there is nothing to drop; it is ignored there).
         chunk_size: chunk length C of the causal FAVOR kernel (speed/memory trade-off only).
         row_norms: "chi" (unbiased, default) or "sqrt-d" row norms of the orthogonal projection.
+        bf16_gemm: for the FAVOR kinds with bf16 activations (bf16 autocast), run the two
+            attention GEMMs in bf16 with fp32 accumulation; features (the exponent) and the
+            normaliser stay fp32. False keeps every FAVOR op in fp32 (the safe default).
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class SelfAttention(nn.Module):
         dropout: float = 0.0,
         chunk_size: int = kernels.DEFAULT_CHUNK_SIZE,
         row_norms: kernels.random_matrices.RowNorms = "chi",
+        bf16_gemm: bool = False,
     ) -> None:
         super().__init__()
         self.spec = get_kind(kind)
@@ -70,6 +74,7 @@ class SelfAttention(nn.Module):
         self.kind, self.causal = kind, causal
         self.n_features, self.orthogonal, self.row_norms = n_features, orthogonal, row_norms
         self.relu_projection, self.dropout, self.chunk_size = relu_projection, dropout, chunk_size
+        self.bf16_gemm = bf16_gemm
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)

@@ -44,6 +44,7 @@ class Block(nn.Module):
             kind=config.attention,
             causal=config.causal,
             n_features=config.n_features,
+            bf16_gemm=config.favor_bf16_gemm,
         )
         self.ln2 = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.ff = FeedForward(config.d_model, config.d_ff)

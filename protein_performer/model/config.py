@@ -49,6 +49,9 @@ class PerformerConfig:
     objective: Objective = "mlm"
     # Random features M per head for the FAVOR kinds (paper: 256); unused by "exact".
     n_features: int = 256
+    # Under bf16 autocast, run FAVOR's two attention GEMMs in bf16 (fp32 accumulation); the
+    # exponent and the normaliser stay fp32. Off: all FAVOR ops in fp32 (docs/gpu.md, bound).
+    favor_bf16_gemm: bool = False
     # Share the LM head's weight with the token embedding (ESM, BERT); a bias is kept apart.
     tie_embeddings: bool = True
     # Std of the normal initialisation of linear and embedding weights (BERT/GPT-2: 0.02).

@@ -31,6 +31,7 @@ from protein_performer.model.config import PerformerConfig
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.baseline import UnigramBaseline
 from protein_performer.training.metrics import SplitMetrics, TokenMetrics, predicted
+from protein_performer.training.sharding import shard_model
 
 STAGES: tuple[str, ...] = ("train", "valid", "test", "ood")
 
@@ -217,6 +218,12 @@ class ProteinLM(L.LightningModule):
         for stage in ("test", "ood"):
             if int(self.metrics[f"{stage}_tokens"].count) > 0:
                 self._log_split(stage, self.compute_split(stage))
+
+    def configure_model(self) -> None:
+        """Shard the model when the strategy made a device mesh (`--trainer.strategy fsdp2`);
+        a no-op under every other strategy."""
+        if self.device_mesh is not None:
+            shard_model(self.model, self.model.blocks, self.device_mesh)
 
     # -- optimiser ---------------------------------------------------------------------------
     def configure_optimizers(self):

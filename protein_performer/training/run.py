@@ -46,6 +46,7 @@ from protein_performer.training.resume_io import (
     latest_log_version,
     remove_stale_temporaries,
 )
+from protein_performer.training.sharding import strategy_for
 from protein_performer.training.summary import format_table, write_metrics_json
 
 
@@ -64,7 +65,8 @@ class TrainerConfig:
     limit_test_batches: int | float = 1.0
     # Logging period in steps for the CSV / W&B loggers.
     log_every_n_steps: int = 50
-    # "cpu", "gpu", "auto"...; devices per node; "auto", "ddp", "ddp_spawn", "fsdp"...
+    # "cpu", "gpu", "auto"...; devices per node; "auto", "ddp", "ddp_spawn", "fsdp" (GPU),
+    # "fsdp2" (sharded, CPU or GPU; training.sharding)...
     accelerator: str = "auto"
     devices: int | str = "auto"
     num_nodes: int = 1
@@ -211,7 +213,7 @@ def build_trainer(
         accelerator=cfg.accelerator,
         devices=cfg.devices,
         num_nodes=cfg.num_nodes,
-        strategy=cfg.strategy,
+        strategy=strategy_for(cfg.strategy),
         precision=cfg.precision,
         accumulate_grad_batches=cfg.accumulate_grad_batches,
         gradient_clip_val=cfg.gradient_clip_val,

@@ -83,12 +83,17 @@ class FeatureMapKind(AttentionKindSpec):
     def attend(self, layer, q_BHLD, k_BHLD, v_BHLD, is_pad_BL) -> torch.Tensor:
         phi_q_BHLM = self.feature_map(layer, q_BHLD, is_query=True)
         phi_k_BHLM = self.feature_map(layer, k_BHLD, is_query=False)
+        # bf16 activations mean bf16 autocast (or a bf16 model): only then may GEMMs drop to it.
+        low = layer.bf16_gemm and v_BHLD.dtype == torch.bfloat16
+        gemm_dtype = torch.bfloat16 if low else None
         if layer.causal:
             out_BHLD = kernels.causal_linear_attention(
-                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, chunk_size=layer.chunk_size
+                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, layer.chunk_size, gemm_dtype=gemm_dtype
             )
         else:
-            out_BHLD = kernels.linear_attention(phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL)
+            out_BHLD = kernels.linear_attention(
+                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, gemm_dtype=gemm_dtype
+            )
         return out_BHLD.to(v_BHLD.dtype)
 
     def attention_matrix(self, layer, q_BHLD, k_BHLD, is_pad_BL) -> torch.Tensor:

@@ -14,6 +14,12 @@ i.e. an exclusive prefix sum over N = L/C chunk states [M, E] plus a masked C×C
 The autograd.Function saves only its inputs; backward recomputes the chunk states and runs
 the reverse (suffix-sum) recursion. Memory O(L·(M+D) + (L/C)·M·D): with C ≥ M·D/(M+D) (51 for
 M=256, D=64) the chunk states are no larger than the features themselves.
+
+In bf16 (`gemm_dtype=torch.bfloat16` in `causal_linear_attention`) every GEMM takes bf16 inputs
+with fp32 accumulation; the running sum over chunk states is a `cumsum`, which accumulates bf16
+in fp32 and rounds only its outputs, so late chunks are not lost against a large prefix. The
+normaliser Σ_{j≤i} φ(q_i)·φ(k_j) = φ(q_i)·cumsum(φ(K))_i is computed apart in the features'
+dtype.
 """
 
 from __future__ import annotations
@@ -21,7 +27,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from protein_performer.model.kernels.linear_attention import append_ones, mask_pad_keys, normalise
+from protein_performer.model.kernels.linear_attention import (
+    append_ones,
+    divide,
+    gemm_inputs,
+    mask_pad_keys,
+    normalise,
+)
 
 # Measured on CPU (M=256, D=64, L=4096-8192): 128 is faster than 32, 64 and 256, and peaks lower
 # in memory than 64 (the [N, M, E] chunk states halve while the C×C blocks double).
@@ -146,13 +158,22 @@ def causal_linear_attention(
     v_BHLD: torch.Tensor,
     is_pad_BL: torch.Tensor | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    gemm_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Strictly causal FAVOR attention `[B, H, L, D]` in the dtype of the features.
 
     Equals `tril`-masked `favor_attention_matrix(φq, φk, causal=True) @ v` up to rounding.
-    Padded keys are removed from numerator and normaliser.
+    Padded keys are removed from numerator and normaliser. `gemm_dtype` (e.g. `torch.bfloat16`)
+    runs the chunked product's GEMMs in that dtype; the normaliser stays in the features' dtype.
     """
     with torch.autocast(phi_q_BHLM.device.type, enabled=False):
         phi_k_BHLM = mask_pad_keys(phi_k_BHLM, is_pad_BL)
+        if gemm_inputs(gemm_dtype, phi_k_BHLM):
+            # Σ_{j≤i} φ(q_i)·φ(k_j) as a batched [1, M] @ [M, 1] product: no [L, M] temporary.
+            prefix_BHLM = phi_k_BHLM.cumsum(dim=-2)
+            den_BHL1 = torch.matmul(phi_q_BHLM.unsqueeze(-2), prefix_BHLM.unsqueeze(-1))[..., 0]
+            lo = (t.to(gemm_dtype) for t in (phi_q_BHLM, phi_k_BHLM, v_BHLD))
+            return divide(causal_product(*lo, chunk_size), den_BHL1)
         v_BHLE = append_ones(v_BHLD.to(phi_k_BHLM.dtype))
         return normalise(causal_product(phi_q_BHLM, phi_k_BHLM, v_BHLE, chunk_size))

@@ -7,6 +7,13 @@ Choromanski et al., "Rethinking Attention with Performers" (ICLR 2021, arXiv 200
 D̂ = diag(Q' ((K')ᵀ 1_L)). A column of ones appended to V makes the normaliser fall out of the
 same two matmuls, so the whole op is exactly two batched GEMMs plus O(L·(M+D)) elementwise
 work; time O(L·M·D), memory O(L·(M+D) + M·D).
+
+Low-precision GEMMs (`gemm_dtype=torch.bfloat16`): the two large GEMMs take bf16 inputs and
+accumulate in fp32 inside the GEMM (cuBLAS / oneDNN), while the normaliser D̂ = φ(Q)(φ(K)ᵀ1) is
+computed apart in the features' dtype (fp32), an O(L·M) matrix-vector product: a rounded
+normaliser would bias every output row, whereas rounding inside the numerator averages out.
+Its error against float64 stays within `kernels.precision.BF16_GEMM_BOUND` (measured by
+`python -m protein_performer.gpu_check --stages correctness`; docs/gpu.md, "bf16 GEMMs").
 """
 
 from __future__ import annotations
@@ -38,8 +45,18 @@ def normalise(out_BHLE: torch.Tensor) -> torch.Tensor:
     (or every key is padding). Clamping at the smallest normal float turns that 0/0 into a zero
     row without touching any real value.
     """
-    num_BHLD, den_BHL1 = out_BHLE[..., :-1], out_BHLE[..., -1:]
-    return num_BHLD / den_BHL1.clamp_min(torch.finfo(den_BHL1.dtype).tiny)
+    return divide(out_BHLE[..., :-1], out_BHLE[..., -1:])
+
+
+def divide(num_BHLD: torch.Tensor, den_BHL1: torch.Tensor) -> torch.Tensor:
+    """num / den in the normaliser's dtype, den clamped at its smallest normal float (see
+    `normalise`)."""
+    return num_BHLD.to(den_BHL1.dtype) / den_BHL1.clamp_min(torch.finfo(den_BHL1.dtype).tiny)
+
+
+def gemm_inputs(gemm_dtype: torch.dtype | None, like: torch.Tensor) -> bool:
+    """True when the attention GEMMs should run in `gemm_dtype` rather than in `like.dtype`."""
+    return gemm_dtype is not None and gemm_dtype != like.dtype
 
 
 def linear_attention(
@@ -47,15 +64,25 @@ def linear_attention(
     phi_k_BHLM: torch.Tensor,
     v_BHLD: torch.Tensor,
     is_pad_BL: torch.Tensor | None = None,
+    *,
+    gemm_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """Bidirectional FAVOR attention `[B, H, L, D]` in the dtype of the features.
 
     The result equals `attention_matrix.favor_attention_matrix(φq, φk) @ v` exactly (up to
     rounding). Pads (True in `is_pad_BL`) are removed as keys; pad query rows are still
-    computed (finite) and are the caller's to ignore.
+    computed (finite) and are the caller's to ignore. `gemm_dtype` (e.g. `torch.bfloat16`)
+    runs the two large GEMMs in that dtype, the normaliser staying in the features' dtype.
     """
     with torch.autocast(phi_q_BHLM.device.type, enabled=False):
         phi_k_BHLM = mask_pad_keys(phi_k_BHLM, is_pad_BL)
+        if gemm_inputs(gemm_dtype, phi_k_BHLM):
+            # D̂ = φ(Q) Σ_j φ(k_j): `[B, H, L, 1]`, a GEMV in the features' dtype.
+            den_BHL1 = torch.matmul(phi_q_BHLM, phi_k_BHLM.sum(dim=-2).unsqueeze(-1))
+            phi_k_lo, v_lo = phi_k_BHLM.to(gemm_dtype), v_BHLD.to(gemm_dtype)
+            kv_BHDM = torch.matmul(v_lo.transpose(-1, -2), phi_k_lo)
+            num_BHLD = torch.matmul(phi_q_BHLM.to(gemm_dtype), kv_BHDM.transpose(-1, -2))
+            return divide(num_BHLD, den_BHL1)
         v_BHLE = append_ones(v_BHLD.to(phi_k_BHLM.dtype))
         # Written as (Vᵀ φ(K))ᵀ rather than φ(K)ᵀ V so that the gradient w.r.t. φ(K) comes
         # out of its GEMM contiguous (the other order costs an [L, M] copy in backward).
