@@ -18,3 +18,7 @@ CHECKPOINTS_DIR = REPO_ROOT / "checkpoints"
 # `save_pretrained` directory (config.json + model.safetensors).
 SHIPPED_CHECKPOINT = CHECKPOINTS_DIR / "protein_performer_default.ckpt"
 SHIPPED_PRETRAINED = CHECKPOINTS_DIR / "protein_performer_default"
+# The shipped protein family (Pfam PF00595, PDZ): alignment, contact map, DMS and wild type.
+PF00595_DIR = DATA_DIR / "families" / "PF00595"
+# The default family model of `make family` on it.
+SHIPPED_FAMILY_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00595.ckpt"

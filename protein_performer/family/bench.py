@@ -27,8 +27,8 @@ SHIPPED_GENERAL = "checkpoints/protein_performer_default.ckpt"
 # name -> (what changes, overrides of configs/family.yaml)
 VARIANTS: dict[str, tuple[str, list[str]]] = {
     # First, so that the slowest run overlaps all the others under --jobs > 1.
-    "finetuned": ("fine-tuned from the shipped general model (its cpu_l4_d128 shape, 64 rows a step)",
-                  ["--model_preset", "cpu_l4_d128", "--init-from", SHIPPED_GENERAL,
+    "finetuned": ("fine-tuned from the shipped general model (cpu_l4_d128, 64 rows a step)",
+                  ["--model-preset", "cpu_l4_d128", "--init-from", SHIPPED_GENERAL,
                    "--data.batch_size", "64"]),
     "default": ("the default recipe (configs/family.yaml)", []),
     "mlm": ("masked LM instead of causal", ["--model.objective", "mlm"]),

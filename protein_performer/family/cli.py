@@ -39,7 +39,7 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         "--seed", type=int, default=0, help="seed_everything (init, data, dropout)"
     )
     parser.add_argument(
-        "--model_preset", type=str | None, default=None,
+        "--model-preset", "--model_preset", dest="model_preset", type=str | None, default=None,
         help=f"start model.* from a preset ({', '.join(sorted(PRESETS))}); model.* overrides",
     )  # fmt: skip
     parser.add_class_arguments(PerformerConfig, "model", instantiate=False)
@@ -52,12 +52,12 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         help="fine-tune from a checkpoint (e.g. the shipped general model)",
     )  # fmt: skip
     parser.add_argument(
-        "--reference", type=list[str], default=[],
+        "--reference", type=str, nargs="*", default=[],
         help="other checkpoints to score on the same variants",
     )  # fmt: skip
     if preset_name is not None:
         if preset_name not in PRESETS:
-            parser.error(f"--model_preset {preset_name!r} is not one of {sorted(PRESETS)}")
+            parser.error(f"--model-preset {preset_name!r} is not one of {sorted(PRESETS)}")
         parser.set_defaults({f"model.{k}": v for k, v in PRESETS[preset_name].to_dict().items()})
     return parser
 

@@ -34,6 +34,7 @@ from protein_performer.constants import VOCAB_SIZE
 from protein_performer.data.family import FamilyDataModule
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.msa_mapping import ColumnMap, map_wild_type
+from protein_performer.paths import PF00595_DIR
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,15 @@ class FamilyEvalConfig:
     """The experimental data a family model is checked against."""
 
     # Deep mutational scan CSV (ProteinGym layout) and the column holding the measurement.
-    scan: str = "data/families/PF00595/DLG4_RAT_Ranganathan2012.csv"
+    scan: str = str(PF00595_DIR / "DLG4_RAT_Ranganathan2012.csv")
     score_column: str = "CRIPT"
     # FASTA of the wild type the scan mutates, and the number of its first residue.
-    wild_type: str = "data/families/PF00595/DLG4_RAT_PDZ3_wt.fasta"
+    wild_type: str = str(PF00595_DIR / "DLG4_RAT_PDZ3_wt.fasta")
     offset: int = 311
     # The wild type's row in the alignment; None aligns the wild type with hmmalign.
     query: str | None = "DLG4_RAT/313-391"
     # Column contact map (`i j score distance`), or None to skip contacts.
-    contacts: str | None = "data/families/PF00595/PF00595_struct.dat"
+    contacts: str | None = str(PF00595_DIR / "PF00595_struct.dat")
     # Model scores to compute; None: masked and wild-type marginals (MLM) or the
     # log-likelihood ratio (causal). "pll" costs one pass per position per variant.
     methods: tuple[str, ...] | None = None
