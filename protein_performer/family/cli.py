@@ -24,6 +24,7 @@ from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from protein_performer.data.family import FamilyDataConfig
 from protein_performer.family.evaluate import FamilyEvalConfig
 from protein_performer.model.config import PRESETS, PerformerConfig
+from protein_performer.training.cli import quiet_lightning
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 
@@ -120,6 +121,7 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("WANDB_MODE", "offline")
+    quiet_lightning()
     parser, cfg = parse(argv)
     try:
         return run(parser, cfg)

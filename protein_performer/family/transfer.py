@@ -15,6 +15,8 @@ import torch
 from protein_performer.constants import AMINO_ACID_IDS, VOCAB_SIZE
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.checkpoint import (
+    TRANSFERABLE,
+    check_same_shape,
     model_config_of,
     model_state_of,
     read_checkpoint,
@@ -52,14 +54,7 @@ def init_family_from(path: str | Path, target: ProteinPerformer) -> int:
     """Load a general checkpoint into `target`; returns the number of parameters copied."""
     checkpoint = read_checkpoint(path)
     source = model_config_of(checkpoint, str(path))
-    free = {"attention", "n_features", "dropout", "objective", "vocab_size", "max_len"}
-    diffs = [
-        f"{key}: {value!r} vs {getattr(target.config, key)!r}"
-        for key, value in source.to_dict().items()
-        if key not in free and getattr(target.config, key) != value
-    ]
-    if diffs:
-        raise ValueError(f"{path}: model shape differs from the family model ({'; '.join(diffs)})")
+    check_same_shape(source, target.config, str(path), TRANSFERABLE | {"vocab_size", "max_len"})
     if source.vocab_size > target.config.vocab_size or source.vocab_size < VOCAB_SIZE:
         raise ValueError(
             f"{path}: vocabulary of {source.vocab_size} cannot grow into "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from protein_performer.model.config import PerformerConfig
 from protein_performer.model.io import (  # noqa: F401  (re-exported for training code)
     MODEL_PREFIX,
     CheckpointError,
@@ -79,18 +80,28 @@ def transfer_weights(
     return TransferReport(tuple(parameter_names), tuple(copied), tuple(kept))
 
 
+# Config fields that may differ between a checkpoint and the model its weights go into.
+TRANSFERABLE = frozenset({"attention", "n_features", "dropout", "objective"})
+
+
+def check_same_shape(
+    source: PerformerConfig, target: PerformerConfig, where: str, free: frozenset[str]
+) -> None:
+    """Raise naming every field outside `free` in which the two configs differ."""
+    diffs = [
+        f"{k}: {v!r} vs {getattr(target, k)!r}"
+        for k, v in source.to_dict().items()
+        if k not in free and getattr(target, k) != v
+    ]
+    if diffs:
+        raise ValueError(f"{where}: model shape differs from the target ({'; '.join(diffs)})")
+
+
 def init_from(path: str | Path, target: ProteinPerformer) -> TransferReport:
     """`--init-from`: load a checkpoint's parameters into `target`, whatever its attention kind.
     The two configs must agree on everything but `attention` and `n_features` (and dropout)."""
     checkpoint = read_checkpoint(path)
     if "hyper_parameters" in checkpoint:
         source = model_config_of(checkpoint, str(path))
-        free = {"attention", "n_features", "dropout", "objective"}
-        diffs = [
-            f"{k}: {v!r} vs {getattr(target.config, k)!r}"
-            for k, v in source.to_dict().items()
-            if k not in free and getattr(target.config, k) != v
-        ]
-        if diffs:
-            raise ValueError(f"{path}: model shape differs from the target ({'; '.join(diffs)})")
+        check_same_shape(source, target.config, str(path), TRANSFERABLE)
     return transfer_weights(model_state_of(checkpoint), target)

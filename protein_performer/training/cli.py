@@ -154,7 +154,7 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
     return 0
 
 
-def _quiet_lightning() -> None:
+def quiet_lightning() -> None:
     """Drop Lightning noise no user can act on: an advertising tip, a deprecation inside
     Lightning's own pytree helper, and the non-empty checkpoint directory notice of a resume."""
     import logging
@@ -173,7 +173,7 @@ def _quiet_lightning() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("WANDB_MODE", "offline")
-    _quiet_lightning()
+    quiet_lightning()
     parser, cfg = parse(argv)
     return run(parser, cfg)
 

@@ -1,9 +1,6 @@
 """The attention notebook runs top to bottom against the tiny checkpoint and shows its figures
 inline (`make notebooks` runs the same check)."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -14,22 +11,12 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "attention_maps.ipynb"
 
 
-def test_attention_notebook_executes_and_shows_its_figures(tiny_checkpoint, tmp_path):
-    env = {
-        **os.environ,
-        "PROTEIN_PERFORMER_CHECKPOINT": str(tiny_checkpoint),
-        # The Makefile exports Agg for the commands; the notebook must still render inline.
-        "MPLBACKEND": "Agg",
-        "WANDB_MODE": "disabled",
-        "PYTHONPATH": str(REPO),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "protein_performer.notebook_check", str(NOTEBOOK), "--out",
-         str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    executed = nbformat.read(tmp_path / NOTEBOOK.name, as_version=4)
+def test_attention_notebook_executes_and_shows_its_figures(
+    tiny_checkpoint, tmp_path, execute_notebook
+):
+    executed = execute_notebook(
+        NOTEBOOK, tmp_path, {"PROTEIN_PERFORMER_CHECKPOINT": str(tiny_checkpoint)}
+    )
     assert count_images(executed) >= 3
     tables = [
         o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])

@@ -1,12 +1,7 @@
 """The family notebook runs top to bottom against a tiny family model and shows its figures."""
 
 import gzip
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import nbformat
 
 from protein_performer.family import cli as family_cli
 from protein_performer.notebook_check import count_images
@@ -26,7 +21,7 @@ def small_family(path: Path) -> Path:
     return path
 
 
-def test_family_notebook_executes_and_shows_its_figures(tmp_path):
+def test_family_notebook_executes_and_shows_its_figures(tmp_path, execute_notebook):
     msa = small_family(tmp_path / "pdz200.fasta")
     code = family_cli.main([
         "--config", str(REPO / "configs" / "family.yaml"), "--runs-dir", str(tmp_path),
@@ -36,19 +31,10 @@ def test_family_notebook_executes_and_shows_its_figures(tmp_path):
         "--eval.n_boot", "10", "--eval.contacts", "null",
     ])  # fmt: skip
     assert code == 0
-    env = {
-        **os.environ,
-        "PROTEIN_PERFORMER_FAMILY_CHECKPOINT": str(tmp_path / "nb" / "checkpoints" / "last.ckpt"),
-        "PROTEIN_PERFORMER_FAMILY_MSA": str(msa),
-        "MPLBACKEND": "Agg",
-        "WANDB_MODE": "disabled",
-        "PYTHONPATH": str(REPO),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "protein_performer.notebook_check", str(NOTEBOOK), "--out",
-         str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    checkpoint = tmp_path / "nb" / "checkpoints" / "last.ckpt"
+    executed = execute_notebook(
+        NOTEBOOK, tmp_path,
+        {"PROTEIN_PERFORMER_FAMILY_CHECKPOINT": str(checkpoint),
+         "PROTEIN_PERFORMER_FAMILY_MSA": str(msa)},
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    executed = nbformat.read(tmp_path / NOTEBOOK.name, as_version=4)
     assert count_images(executed) >= 2
