@@ -103,7 +103,8 @@ class ContinuedCSVLogger(CSVLogger):
             # "...will be deleted": true of Lightning's writer, which we refill just below.
             warnings.filterwarnings("ignore", message=".*exists and is not empty")
             writer = super().experiment
-        if writer is not None and kept:
+        # Ranks other than 0 get Lightning's dummy experiment, which keeps no rows.
+        if kept and isinstance(getattr(writer, "metrics", None), list):
             writer.metrics = kept + writer.metrics
             writer.save()
         return writer
