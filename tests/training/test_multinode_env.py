@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from lightning.fabric.plugins.environments import SLURMEnvironment, TorchElasticEnvironment
+from lightning.pytorch.utilities import rank_zero_only
 
 from protein_performer.training.run import TrainerConfig, build_trainer
 
@@ -18,6 +19,9 @@ LAUNCHER_VARS = ("TORCHELASTIC_RUN_ID", "SLURM_NTASKS", "SLURM_JOB_NAME", "RANK"
 def clean_env(monkeypatch):
     for name in LAUNCHER_VARS:
         monkeypatch.delenv(name, raising=False)
+    # A Trainer built as rank 3 sets the process-wide rank of `rank_zero_only`; left so, every
+    # later test in this process would log and checkpoint as a non-zero rank.
+    monkeypatch.setattr(rank_zero_only, "rank", rank_zero_only.rank)
     return monkeypatch
 
 
