@@ -62,7 +62,11 @@ def score_variants(
     from protein_performer.analysis import mutations as mut
     from protein_performer.progress import progress_bar
 
-    parsed = [(v, mut.parse_mutations(v, wild_type, offset=offset)) for v in variants]
+    # Synonymous rows (`I2I`, common in scans) change nothing and score 0.
+    parsed = [
+        (v, mut.parse_mutations(v, wild_type, offset=offset, allow_synonymous=True))
+        for v in variants
+    ]
     per_variant = model.config.objective == "causal" or method == "pll"
     bar = progress_bar(len(parsed), "mutations", enabled=progress and per_variant)
 

@@ -70,3 +70,14 @@ def test_mutations_cli_scores_variants_and_scans(tiny_checkpoint, tmp_path, caps
         == 2
     )
     assert "A2G" in capsys.readouterr().err
+
+
+def test_mutations_cli_scores_synonymous_rows_as_zero(tiny_checkpoint, tmp_path):
+    out = tmp_path / "syn.tsv"
+    argv = ["--sequence", "MKTAYIAKQRQISFVK", "--mutations", "K2K", "K2A", "T3T:K2A",
+            "--checkpoint", str(tiny_checkpoint), "--out", str(out)]  # fmt: skip
+    assert mutations_cli.main(argv) == 0
+    rows = [ln.split("\t") for ln in out.read_text().splitlines() if not ln.startswith("#")]
+    scores = {name: float(value) for name, value in rows[1:]}
+    assert scores["K2K"] == 0.0
+    assert scores["T3T:K2A"] == scores["K2A"] != 0.0
