@@ -47,6 +47,13 @@ class Scan:
     def measured(self) -> np.ndarray:
         return np.array([v.measured for v in self.variants], dtype=np.float64)
 
+    @property
+    def first_positions(self) -> np.ndarray:
+        """Number (offset numbering) of each variant's first mutated residue; -1 if synonymous."""
+        return np.array(
+            [v.mutations[0].position + self.offset if v.mutations else -1 for v in self.variants]
+        )
+
 
 def read_scan(
     path: str | Path,

@@ -69,7 +69,13 @@ def map_by_row(msa: MSA, query: str, wild_type: str, offset: int = 1) -> ColumnM
     """Place `wild_type` on the columns through the alignment row `query`."""
     from Bio.Align import PairwiseAligner
 
-    row = msa.aligned(msa.row_index(query))
+    try:
+        row = msa.aligned(msa.row_index(query))
+    except KeyError:
+        raise ValueError(
+            f"{msa.path}: no row named {query!r} (the wild type's row, --query); omit it to "
+            f"align the wild type with hmmalign"
+        ) from None
     residues = row.replace(GAP, "")
     cols = row_residue_columns(row)
     aligner = PairwiseAligner(

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 
-def _one_hot_NK(tokens_NC: np.ndarray) -> tuple[torch.Tensor, int]:
+def one_hot_NK(tokens_NC: np.ndarray) -> tuple[torch.Tensor, int]:
     """[N, C*K] float32 one-hot over the symbols that occur, and K."""
     symbols, codes = np.unique(tokens_NC, return_inverse=True)
     codes_NC = torch.from_numpy(codes.reshape(tokens_NC.shape).astype(np.int64))
@@ -33,7 +33,7 @@ def neighbour_counts(
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"identity threshold must be in (0, 1], got {threshold}")
     n, width = tokens_NC.shape
-    one_hot_NK, _ = _one_hot_NK(tokens_NC)
+    codes_NK, _ = one_hot_NK(tokens_NC)
     # Identity ≥ t  ⇔  identical columns ≥ t·C; the small slack absorbs float rounding of t·C.
     min_same = threshold * width - 1e-6
     counts = np.zeros(n, dtype=np.int64)
@@ -43,7 +43,7 @@ def neighbour_counts(
     with torch.no_grad():
         for start in range(0, n, block):
             stop = min(start + block, n)
-            hits_bN = (one_hot_NK[start:stop] @ one_hot_NK[start:].T) >= min_same
+            hits_bN = (codes_NK[start:stop] @ codes_NK[start:].T) >= min_same
             counts[start:stop] += hits_bN.sum(1).numpy()
             counts[stop:] += hits_bN[:, stop - start :].sum(0).numpy()
     return counts

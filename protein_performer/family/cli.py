@@ -21,6 +21,7 @@ from pathlib import Path
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
+from protein_performer import cli_support as cs
 from protein_performer.data.family import FamilyDataConfig
 from protein_performer.family.evaluate import FamilyEvalConfig
 from protein_performer.model.config import PRESETS, PerformerConfig
@@ -123,11 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("WANDB_MODE", "offline")
     quiet_lightning()
     parser, cfg = parse(argv)
-    try:
-        return run(parser, cfg)
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        print(f"protein-performer family: error: {error}", file=sys.stderr)
-        return 2
+    return cs.run("protein-performer family", lambda: run(parser, cfg))
 
 
 if __name__ == "__main__":

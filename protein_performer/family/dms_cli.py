@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from protein_performer import cli_support as cs
 from protein_performer.analysis.variant_scores import SCORE_METHODS
 
 
@@ -72,11 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except (FileNotFoundError, ValueError, KeyError) as error:
-        print(f"protein-performer dms: error: {error}", file=sys.stderr)
-        return 2
+    return cs.run("protein-performer dms", lambda: run(args))
 
 
 if __name__ == "__main__":

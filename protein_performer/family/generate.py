@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from protein_performer.constants import ALIGNED_VOCAB_SIZE, CLS_ID, EOS_ID, GAP_ID, STANDARD_IDS
-from protein_performer.data.msa_weights import _one_hot_NK
+from protein_performer.data.msa_weights import one_hot_NK
 from protein_performer.generation.sampling import SamplingConfig, sample_next
 
 COLUMN_IDS: tuple[int, ...] = (*STANDARD_IDS, GAP_ID)
@@ -63,7 +63,7 @@ def nearest_identity(
     query_NC: np.ndarray, reference_MC: np.ndarray, block: int = 512
 ) -> np.ndarray:
     """[N] highest identity (fraction of equal columns, gaps included) to any reference row."""
-    both, _ = _one_hot_NK(np.concatenate([query_NC, reference_MC]))
+    both, _ = one_hot_NK(np.concatenate([query_NC, reference_MC]))
     query, reference = both[: len(query_NC)], both[len(query_NC) :]
     best = np.empty(len(query_NC))
     for start in range(0, len(query_NC), block):

@@ -107,12 +107,9 @@ def _figures(evaluation: FamilyEvaluation, out_dir: Path, cfg: FamilyEvalConfig)
         key=lambda p: p.rho.rho,
         default=evaluation.predictors[0],
     )
-    positions = np.array(
-        [v.mutations[0].position + evaluation.scan.offset if v.mutations else -1
-         for v in evaluation.scan.variants]
-    )  # fmt: skip
     fig = dms_scatter(
-        best.scores_N, evaluation.scan.measured, positions, label=best.name, rho=best.rho.rho,
+        best.scores_N, evaluation.scan.measured, evaluation.scan.first_positions,
+        label=best.name, rho=best.rho.rho,
         measured_label=evaluation.scan.score_column,
     )  # fmt: skip
     save(fig, out_dir / "dms.png")
