@@ -22,3 +22,7 @@ SHIPPED_PRETRAINED = CHECKPOINTS_DIR / "protein_performer_default"
 PF00595_DIR = DATA_DIR / "families" / "PF00595"
 # The default family model of `make family` on it.
 SHIPPED_FAMILY_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00595.ckpt"
+# The Kunitz/BPTI family (Pfam PF00014): alignment and column contact map; BPT1_BOVIN's family.
+PF00014_DIR = DATA_DIR / "families" / "PF00014"
+# The shipped Kunitz family model that `make analyze` shows beside the general model.
+SHIPPED_KUNITZ_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00014.ckpt"

@@ -62,6 +62,9 @@ class FamilyDataConfig:
     # Shares of rows held out, by a hash of the row name.
     valid_fraction: float = 0.025
     test_fraction: float = 0.025
+    # Rows kept out of training (put in the test split), by row name (`BPT1_BOVIN/39-91`) or
+    # by the entry name before the slash (`BPT1_BOVIN`): e.g. the protein a model is judged on.
+    holdout: tuple[str, ...] = ()
     # Rows per batch, and MLM selection probability.
     batch_size: int = 128
     mask_prob: float = 0.15
@@ -94,6 +97,17 @@ def split_of(name: str, valid_fraction: float, test_fraction: float) -> str:
     if u < valid_fraction + test_fraction:
         return "test"
     return "train"
+
+
+def held_out_rows(names: list[str], holdout: tuple[str, ...], where: str) -> np.ndarray:
+    """Indices of the rows named in `holdout` (full name or entry name before `/`)."""
+    wanted = set(holdout)
+    rows = [i for i, n in enumerate(names) if n in wanted or n.split("/")[0] in wanted]
+    found = {names[i] for i in rows} | {names[i].split("/")[0] for i in rows}
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValueError(f"{where}: no row named {missing[0]!r} (--data.holdout)")
+    return np.array(rows, dtype=np.int64)
 
 
 def cached_weights(msa: MSA, threshold: float, cache_dir: str | Path | None) -> np.ndarray:
@@ -168,6 +182,8 @@ class FamilyDataModule(L.LightningDataModule):
         self.split_N = np.array(
             [split_of(n, cfg.valid_fraction, cfg.test_fraction) for n in msa.names]
         )
+        if cfg.holdout:
+            self.split_N[held_out_rows(msa.names, cfg.holdout, cfg.msa)] = "test"
         tokens = row_tokens(msa, cfg.view)
         for split in SPLITS:
             rows = np.flatnonzero(self.split_N == split)
