@@ -57,3 +57,21 @@ def test_no_development_process_words_in_code_or_docs():
         if pattern.search(line)
     ]
     assert not hits, "\n".join(hits)
+
+
+def test_attention_kind_names_appear_only_in_their_registry():
+    """The tools derive kinds from `model.attention_kinds` (spec properties, the registry and
+    its named roles), so no other module spells a kind's name or benchmark label as a string
+    literal. Docstrings and comments may name kinds (prose); tests and configs/ may too."""
+    from protein_performer.model.attention_kinds import specs
+
+    names = {spec.name for spec in specs()} | {spec.label for spec in specs()}
+    home = PACKAGE / "model" / "attention_kinds"
+    hits = [
+        f"{p.relative_to(REPO)}:{node.lineno}: {node.value!r}"
+        for p in PACKAGE.rglob("*.py")
+        if home not in p.parents
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Constant) and node.value in names
+    ]
+    assert not hits, "\n".join(hits)

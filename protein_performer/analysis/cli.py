@@ -45,7 +45,11 @@ OPTION_FLAGS = {
         "TS50 chains (first ids in sorted order) used for fitting",
     ),
     "--l1-c": ("l1_c", float, "inverse L1 strength of the contact regression"),
-    "--jacobian": ("jacobian", _yes_no, "categorical-Jacobian contacts too (true/false)"),
+    "--ts50-jacobian": (
+        "ts50_jacobian",
+        _yes_no,
+        "categorical-Jacobian contacts of the TS50 test chains too, minutes (true/false)",
+    ),
 }
 
 

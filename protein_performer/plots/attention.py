@@ -26,11 +26,17 @@ def attention_grid(
     tick_every: int = 10,
     title: str = "",
     vmax_quantile: float = 0.99,
+    contacts_LL: np.ndarray | None = None,
+    offset: int = 0,
+    panel_titles: Sequence[str] | None = None,
 ):
     """Grid of heatmaps: one row per layer in `layers`, one column per head.
 
     Each panel is the residue-only L×L map (query on y, key on x). The colour scale is clipped
     at a high quantile per panel so that a single very sharp entry does not hide the rest.
+    `contacts_LL` (bool) overlays the true contacts of separation ≥ 6 as hollow squares, so
+    a head that attends along contacts shows its weight inside them. `offset` shifts residue
+    numbers; `panel_titles` (one per panel, row-major) replaces "layer n, head h".
     """
     layers = [layer for layer in layers if layer < maps_NHLL.shape[0]]
     n_heads = maps_NHLL.shape[1]
@@ -47,8 +53,15 @@ def attention_grid(
                 vmin=0,
                 vmax=max(float(np.quantile(panel, vmax_quantile)), 1e-9),
             )
-            ax.set_title(f"layer {layer + 1}, head {head + 1}", fontsize=7)
-            _residue_ticks(ax, sequence, tick_every)
+            if contacts_LL is not None:
+                ci, cj = np.nonzero(np.triu(contacts_LL, k=6) | np.tril(contacts_LL, k=-6))
+                ax.scatter(cj, ci, s=3, marker="s", facecolors="none", edgecolors=PALETTE[1],
+                           linewidths=0.3)  # fmt: skip
+            label = f"layer {layer + 1}, head {head + 1}"
+            if panel_titles is not None:
+                label = panel_titles[row * n_heads + head]
+            ax.set_title(label, fontsize=7)
+            _residue_ticks(ax, sequence, tick_every, offset)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -96,4 +109,23 @@ def head_summary_scatter(
     ax.legend()
     if title:
         ax.set_title(title)
+    return fig
+
+
+def head_precision_heatmap(precision_NH: np.ndarray, *, random: float | None = None, title=""):
+    """Layers × heads grid of one contact precision per head (e.g. long-range P@L/5), each cell
+    annotated; `random` (the contact density) is named in the colour-bar label."""
+    n_layers, n_heads = precision_NH.shape
+    fig, ax = figure(1.0 + 0.9 * n_heads, 0.8 + 0.7 * n_layers)
+    image = ax.imshow(precision_NH, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1)
+    for (n, h), value in np.ndenumerate(precision_NH):
+        ax.text(h, n, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value < 0.5 else "black")  # fmt: skip
+    ax.set_xticks(range(n_heads), [f"head {h + 1}" for h in range(n_heads)], fontsize=7)
+    ax.set_yticks(range(n_layers), [f"layer {n + 1}" for n in range(n_layers)], fontsize=7)
+    label = "precision" if random is None else f"precision (random {random:.2f})"
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=label)
+    if title:
+        ax.set_title(title, fontsize=8)
+    fig.tight_layout()
     return fig

@@ -72,7 +72,11 @@ def test_contact_benchmark_scores_jacobian_on_test_chains_and_bpti(tiny_checkpoi
     from protein_performer.model.io import load_model
 
     chains = sorted(load_ts50(), key=lambda c: c.name)[:3]
-    bench = run_contact_benchmark(load_model(tiny_checkpoint), chains, load_bpti(), n_train=2)
+    model, bpti = load_model(tiny_checkpoint), load_bpti()
+    default = run_contact_benchmark(model, chains, bpti, n_train=2)
+    assert "categorical_jacobian" in default.metrics["bpti"]
+    assert "categorical_jacobian" not in default.metrics["ts50_test"]
+    bench = run_contact_benchmark(model, chains, bpti, n_train=2, ts50_jacobian=True)
     for dataset in ("ts50_test", "bpti", "bpti_mature"):
         ranges = bench.metrics[dataset]["categorical_jacobian"]
         assert all(0.0 <= ranges[r]["P@L"] <= 1.0 for r in ("short", "medium", "long"))
