@@ -106,8 +106,8 @@ def _given_aligned(text: str, info: FamilyInfo, name: str, unknown: UnknownPolic
             f"{name}: given aligned (it holds '-' or '.') with {n_columns} columns, but the "
             f"model reads {info.n_columns}"
         )
-    return _on_columns(_residues("".join(residues), name, unknown),
-                       np.array(residue_to_column, dtype=np.int64), n_columns, "aligned")  # fmt: skip
+    sequence = _residues("".join(residues), name, unknown)
+    return _on_columns(sequence, np.array(residue_to_column, dtype=np.int64), n_columns, "aligned")
 
 
 def _on_columns(

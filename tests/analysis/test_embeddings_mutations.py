@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from protein_performer.analysis.embeddings import embed_sequences, resolve_layer
 from protein_performer.analysis.dms import Variant
+from protein_performer.analysis.embeddings import embed_sequences, resolve_layer
 from protein_performer.analysis.mutations import apply_mutations, parse_mutations
 from protein_performer.analysis.variant_scores import (
     masked_marginals,
