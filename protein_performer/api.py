@@ -8,6 +8,11 @@
 models), and `generate` samples sequences from a causal model. These functions only wire
 together the layers below (model.io, analysis, generation), so the CLIs and this API compute
 the same numbers.
+
+An aligned family model (`model.family_info.view == "aligned"`, or a model with the gap in its
+vocabulary) reads alignment columns: every sequence is placed on them first
+(`analysis.placement`: given aligned with `-`, or by the model's profile HMM), and one that does
+not fit raises a `PlacementError` naming it.
 """
 
 from __future__ import annotations
@@ -40,13 +45,22 @@ def embed(
     unknown: UnknownPolicy = "error",
 ) -> np.ndarray | list[np.ndarray]:
     """Mean embeddings `[N, C]` of `layer` (-1: the final representation), or with
-    `per_token=True` one `[L, C]` array per sequence (residues only)."""
-    from protein_performer.analysis.embeddings import embed_sequences
+    `per_token=True` one `[L, C]` array per sequence (residues only; for an aligned model one
+    row per column, and the mean over the columns holding a residue)."""
+    from protein_performer.analysis.embeddings import embed_placements, embed_sequences
+    from protein_performer.analysis.placement import is_aligned_model, place_all
 
     pooling = "per-token" if per_token else "mean"
-    out = embed_sequences(
-        model, sequences, layer=layer, pooling=pooling, batch_size=batch_size, unknown=unknown
-    )
+    if is_aligned_model(model):
+        placements = place_all(model, sequences, unknown=unknown)
+        out = embed_placements(
+            model, placements, layer=layer, pooling=pooling, batch_size=batch_size
+        )
+    else:
+        out = embed_sequences(
+            model, sequences, layer=layer, pooling=pooling, batch_size=batch_size,
+            unknown=unknown,
+        )  # fmt: skip
     if per_token:
         return [e.per_token_LC for e in out]
     return np.stack([e.mean_C for e in out])
@@ -61,21 +75,23 @@ def score(
 ) -> np.ndarray:
     """Per-sequence log-likelihood in nats `[N]`: Σ log p(xₜ | x₍<ₜ₎) over residues and
     `<eos>` for a causal model, the pseudo-log-likelihood Σ log p(xᵢ | x₋ᵢ) (Salazar et al.
-    2020) for a masked model. Sequences must fit the model (no silent cropping here)."""
-    from protein_performer.analysis.mutations import pseudo_log_likelihood
+    2020) for a masked model (`analysis.variant_scores.sequence_scores`). An aligned model
+    scores the placed row over all its columns, gaps included. Sequences must fit the model
+    (no silent cropping here)."""
+    from protein_performer.analysis.placement import is_aligned_model, place_all
+    from protein_performer.analysis.variant_scores import sequence_scores
     from protein_performer.data.inputs import check_sequences
     from protein_performer.data.tokenizer import Alphabet
-    from protein_performer.generation.scoring import sequence_log_likelihoods
 
-    limit = model.config.max_len - 2
-    checked = check_sequences(sequences, max_residues=limit, unknown=unknown)
-    if checked.crops:
-        raise ValueError(checked.crops[0].replace("cropped to", "exceed"))
-    if model.config.causal:
-        alphabet = Alphabet()
-        framed = [alphabet.encode(s) for s in checked.sequences]
-        return sequence_log_likelihoods(model, framed, batch_size=batch_size)
-    return np.array([pseudo_log_likelihood(model, s, batch_size) for s in checked.sequences])
+    if is_aligned_model(model):
+        framed = [p.tokens_L for p in place_all(model, sequences, unknown=unknown)]
+    else:
+        limit = model.config.max_len - 2
+        checked = check_sequences(sequences, max_residues=limit, unknown=unknown)
+        if checked.crops:
+            raise ValueError(checked.crops[0].replace("cropped to", "exceed"))
+        framed = [Alphabet().encode(s).astype(np.int64) for s in checked.sequences]
+    return sequence_scores(model, framed, batch_size=batch_size)
 
 
 def generate(
@@ -89,17 +105,30 @@ def generate(
     top_p: float | None = None,
     seed: int = 0,
     standard_only: bool = True,
+    aligned: bool = True,
 ) -> list[str]:
     """`n` sequences sampled from a causal model after `prompt` (prompt included), through the
-    recurrent decoder. Only the 20 standard amino acids unless `standard_only=False`."""
+    recurrent decoder. Only the 20 standard amino acids unless `standard_only=False`.
+
+    An aligned causal model samples whole rows over its columns, the gap included: exactly
+    `n_columns` characters each (the prompt is then the first columns, `-` allowed, and
+    `max_length` must be None), or with `aligned=False` the same rows without their gaps."""
     import torch
 
-    from protein_performer.data.tokenizer import Alphabet
+    from protein_performer.analysis.placement import family_of, is_aligned_model
     from protein_performer.generation.decoder import generate as decode
-    from protein_performer.generation.records import encode_prompt
+    from protein_performer.generation.records import decode_row, encode_prompt
     from protein_performer.generation.sampling import SamplingConfig
 
-    prompt_ids = torch.from_numpy(encode_prompt(prompt, where="prompt"))
+    columns = is_aligned_model(model)
+    if columns:
+        n_columns = family_of(model).n_columns
+        if max_length not in (None, n_columns):
+            raise ValueError(
+                f"max_length={max_length}: an aligned model samples all its {n_columns} columns"
+            )
+        max_length = n_columns
+    prompt_ids = torch.from_numpy(encode_prompt(prompt, where="prompt", gaps=columns))
     generation = decode(
         model,
         prompt_ids,
@@ -108,6 +137,8 @@ def generate(
         sampling=SamplingConfig(temperature, top_k, top_p),
         generator=torch.Generator().manual_seed(seed),
         standard_only=standard_only,
+        stop_at_eos=not columns,
+        allow_gap=columns,
     )
-    alphabet = Alphabet()
-    return [alphabet.decode(generation.residues(row)) for row in range(n)]
+    rows = [decode_row(generation.residues(row)) for row in range(n)]
+    return rows if aligned or not columns else [r.replace("-", "") for r in rows]

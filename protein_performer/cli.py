@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "embed": ("protein_performer.analysis.embed_cli", "export per-residue/mean embeddings"),
     "mutations": ("protein_performer.analysis.mutations_cli", "zero-shot mutation scores"),
     "family": ("protein_performer.family.cli", "train a family model, then DMS + contacts"),
-    "dms": ("protein_performer.family.dms_cli", "score a deep mutational scan with a checkpoint"),
+    "dms": ("protein_performer.analysis.dms_cli", "score a mutational scan with any checkpoint"),
     "generate": ("protein_performer.generation.cli", "sample sequences from a causal model"),
     "score": ("protein_performer.generation.score_cli", "log-likelihood of sequences (TSV)"),
     "bench": ("protein_performer.bench.cli", "attention / generation benchmarks"),

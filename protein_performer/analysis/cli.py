@@ -4,6 +4,11 @@ contacts of a trained model, written to `reports/analyze/<run>/`.
 Without `--checkpoint` it analyses the shipped default model and says so. Every option is
 checked before any work starts. Exit codes: 0 on success, 2 on a user error (one line on
 stderr naming the flag or file).
+
+An aligned family model reads alignment columns, not free sequences: for it the command places
+BPT1_BOVIN on its columns (`analysis.placement`; a model whose profile cannot place it is
+refused in one line) and reports the contacts of the residues on the columns
+(`analysis.aligned_bpti`), writing `metrics.json`.
 """
 
 from __future__ import annotations
@@ -126,6 +131,10 @@ def _analyze(args: argparse.Namespace) -> int:
     model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
     checkpoint = Path(provenance.path)
     out_dir = args.out / (args.run_name or run_name(checkpoint))
+    from protein_performer.analysis.placement import is_aligned_model
+
+    if is_aligned_model(model):
+        return _analyze_aligned(model, provenance, out_dir, options.jacobian)
     print(f"analysing {provenance} -> {out_dir}")
     result = run_analysis(
         model,
@@ -137,6 +146,31 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     print(summary_lines(result))
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
+    return 0
+
+
+def _analyze_aligned(model, provenance, out_dir: Path, jacobian: bool) -> int:
+    import json
+
+    from protein_performer.analysis.aligned_bpti import analyse_bpti
+
+    result = analyse_bpti(model, jacobian=jacobian)
+    print(f"analysing {provenance} (aligned family model) -> {out_dir}")
+    print(f"BPT1_BOVIN on the columns: {result.placement.aligned_row} "
+          f"({len(result.mature_residues)} mature residues)")  # fmt: skip
+    for method, ranges in result.precision.items():
+        long = ranges["long"]
+        print(f"bpti_columns {method:14s} long P@L {long['P@L']:.3f}  P@L/5 {long['P@L/5']:.3f}"
+              f"  (random {long['random']:.3f})")  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        **provenance.as_dict(),
+        "bpti_aligned_row": result.placement.aligned_row,
+        "bpti_mature_residues": (result.mature_residues + 1).tolist(),
+        "contacts_bpti_columns": result.precision,
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"wrote {out_dir / 'metrics.json'}")
     return 0
 
 

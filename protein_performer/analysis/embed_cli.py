@@ -6,6 +6,10 @@ Writes one `.npz` file (`--out -`: the same bytes to stdout): `names` and `seque
 embedded, cropped to the model's `max_len - 2` with a warning), `layer`, `checkpoint` and
 `checkpoint_sha256` (where the numbers came from), and `mean` `[N, C]`; with `--per-token`,
 also one `[L, C]` array per sequence named `tokens_<i>` (residues only, no special tokens).
+
+An aligned family model reads each sequence placed on its columns (`analysis.placement`:
+given aligned with `-`, or by its profile HMM; one that does not fit is an error naming its
+record): `sequences` then holds the aligned rows, and `tokens_<i>` one row per column.
 """
 
 from __future__ import annotations
@@ -55,30 +59,37 @@ def _embed(args: argparse.Namespace) -> int:
     records = cs.read_fasta(args.fasta)
     from protein_performer.analysis.attention_maps import max_residues
     from protein_performer.analysis.embeddings import embed_sequences, resolve_layer
-    from protein_performer.data.inputs import check_sequences
+    from protein_performer.analysis.placement import is_aligned_model
 
     model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
     try:
         resolve_layer(args.layer, model.config.n_layers)
     except ValueError as error:
         raise cs.UsageError(f"--layer: {error}") from None
-    checked = check_sequences(
-        [r.sequence for r in records],
-        max_residues=max_residues(model),
-        unknown=args.unknown,
-        names=[f"{r.path}:{r.line}: record {r.name!r}" for r in records],
-    )
-    for message in checked.crops:
-        print(f"{PROG}: warning: {message}", file=sys.stderr)
-    embeddings = embed_sequences(
-        model,
-        list(checked.sequences),
-        layer=args.layer,
-        pooling="per-token" if args.per_token else "mean",
-        batch_size=args.batch_size,
-        unknown=args.unknown,
-        progress=True,
-    )
+    names = [f"{r.path}:{r.line}: record {r.name!r}" for r in records]
+    pooling = "per-token" if args.per_token else "mean"
+    if is_aligned_model(model):
+        embeddings = _embed_aligned(model, [r.sequence for r in records], names, args, pooling)
+    else:
+        from protein_performer.data.inputs import check_sequences
+
+        checked = check_sequences(
+            [r.sequence for r in records],
+            max_residues=max_residues(model),
+            unknown=args.unknown,
+            names=names,
+        )
+        for message in checked.crops:
+            print(f"{PROG}: warning: {message}", file=sys.stderr)
+        embeddings = embed_sequences(
+            model,
+            list(checked.sequences),
+            layer=args.layer,
+            pooling=pooling,
+            batch_size=args.batch_size,
+            unknown=args.unknown,
+            progress=True,
+        )
     arrays = {
         "names": np.array([r.name for r in records]),
         "sequences": np.array([e.sequence for e in embeddings]),
@@ -96,6 +107,18 @@ def _embed(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _embed_aligned(model, sequences, names, args: argparse.Namespace, pooling: str) -> list:
+    """Every record placed on the columns first, so a misfit stops before any embedding."""
+    from protein_performer.analysis.embeddings import embed_placements
+    from protein_performer.analysis.placement import place_all
+
+    placements = place_all(model, sequences, names, unknown=args.unknown)
+    return embed_placements(
+        model, placements, layer=args.layer, pooling=pooling, batch_size=args.batch_size,
+        progress=True,
+    )  # fmt: skip
 
 
 def _write_npz(out: Path | None, arrays: dict[str, np.ndarray]) -> str:

@@ -5,6 +5,10 @@ the embedding output, layer i the output of block i, and the last layer (also `-
 final-normalised representation the LM head reads. Special tokens and padding are dropped, so
 row i of a per-token embedding is residue i; the mean is over residues only, as in fair-esm's
 `extract.py --include mean`.
+
+An aligned family model reads a sequence placed on its columns (`analysis.placement`):
+`embed_placements` keeps one row per column (gap columns included, so rows line up across
+homologs) and averages over the columns that hold a residue.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 import torch
 
 from protein_performer.analysis.attention_maps import encode_batch, max_residues
+from protein_performer.analysis.placement import Placement
 from protein_performer.data.inputs import check_sequences, warn_crops
 from protein_performer.data.tokenizer import UnknownPolicy
 from protein_performer.progress import progress_bar
@@ -84,6 +89,47 @@ def embed_sequences(
                     layer=index,
                     mean_C=residues_LC.mean(axis=0),
                     per_token_LC=residues_LC.copy() if pooling == "per-token" else None,
+                )
+            )
+        bar.update(len(chunk))
+    bar.close()
+    return out
+
+
+@torch.no_grad()
+def embed_placements(
+    model,
+    placements: Sequence[Placement],
+    *,
+    layer: int = -1,
+    pooling: Pooling = "mean",
+    batch_size: int = 8,
+    progress: bool = False,
+) -> list[Embedding]:
+    """Embeddings of sequences placed on an aligned model's columns: `per_token_LC` has one
+    row per column, `mean_C` is the mean over the columns holding a residue."""
+    if pooling not in ("mean", "per-token"):
+        raise ValueError(f"pooling must be 'mean' or 'per-token', got {pooling!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    model.eval()
+    index = resolve_layer(layer, model.config.n_layers)
+    out: list[Embedding] = []
+    bar = progress_bar(len(placements), "embed", enabled=progress)
+    for start in range(0, len(placements), batch_size):
+        chunk = list(placements[start : start + batch_size])
+        tokens_BL = torch.from_numpy(np.stack([p.tokens_L for p in chunk]))
+        hidden_BLC = model(tokens_BL, output_hidden_states=True).hidden_states[index]
+        hidden_BLC = hidden_BLC.float().cpu().numpy()
+        for b, placement in enumerate(chunk):
+            columns_PC = hidden_BLC[b, 1:-1]
+            occupied = np.array(list(placement.aligned_row)) != "-"
+            out.append(
+                Embedding(
+                    sequence=placement.aligned_row,
+                    layer=index,
+                    mean_C=columns_PC[occupied].mean(axis=0),
+                    per_token_LC=columns_PC.copy() if pooling == "per-token" else None,
                 )
             )
         bar.update(len(chunk))

@@ -5,8 +5,14 @@
 
 The TSV starts with `# checkpoint:` and `# checkpoint_sha256:` comment lines naming the model.
 
-Methods: `masked-marginals` (default) and `pll` for masked-LM models; causal models are
-scored by sequence log-likelihood whatever the method (see `analysis.mutations`).
+Methods: `masked-marginals` (default), `wt-marginals` and `pll` for masked-LM models; causal
+models are scored by the log-likelihood ratio (`causal-llr`) whatever the method. The scores are
+those of `protein-performer dms` (`analysis.variant_scores`, which says how a multi-mutant is
+scored).
+
+An aligned family model reads the wild type placed on its columns (`analysis.placement`: given
+aligned with `-`, or by its profile HMM; a wild type that does not fit is an error): a variant
+whose mutated residue falls on no column scores `nan`, and the count is reported.
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mutations-file", type=Path, help="file with one variant per line")
     parser.add_argument("--scan", action="store_true", help="score every single substitution")
     parser.add_argument(
-        "--method", choices=("masked-marginals", "pll"), default="masked-marginals"
-    )
+        "--method", choices=("masked-marginals", "wt-marginals", "pll"),
+        default="masked-marginals", help="masked-LM score (causal models: causal-llr)",
+    )  # fmt: skip
     parser.add_argument(
         "--offset",
         type=int,
@@ -48,6 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def scoring_frame(
+    model, wild_type: str, offset: int = 1, where: str = "wild type", given: str | None = None
+):
+    """What the model reads for the wild type: its residues, or for an aligned family model
+    the wild type placed on the columns (`given`: the wild type as the user wrote it, perhaps
+    already aligned with `-`)."""
+    from protein_performer.analysis.placement import is_aligned_model, place
+    from protein_performer.analysis.variant_scores import aligned_frame, unaligned_frame
+
+    if is_aligned_model(model):
+        placement = place(model, given or wild_type, name=where)
+        if placement.sequence != wild_type:
+            raise ValueError(f"{where}: its residues differ from the wild type's")
+        return aligned_frame(placement.column_map(offset))
+    return unaligned_frame(wild_type)
+
+
 def score_variants(
     model,
     wild_type: str,
@@ -55,41 +79,26 @@ def score_variants(
     method: str,
     offset: int = 1,
     *,
-    progress: bool = False,
+    where: str = "wild type",
+    given: str | None = None,
 ) -> list[tuple[str, float]]:
-    """(variant, score) pairs; higher means the model finds the variant more plausible.
-    `progress` draws a bar over the variants scored one forward pass (or L passes) each."""
-    from protein_performer.analysis import mutations as mut
-    from protein_performer.progress import progress_bar
+    """(variant, score) pairs; higher means the model finds the variant more plausible; NaN
+    where a mutated residue has no position in the model's input. `given`: the wild type as
+    written (for an aligned model, perhaps aligned with `-`); positions count its residues."""
+    from protein_performer.analysis import variant_scores as vs
+    from protein_performer.analysis.dms import Variant
+    from protein_performer.analysis.mutations import parse_mutations
 
     # Synonymous rows (`I2I`, common in scans) change nothing and score 0.
     parsed = [
-        (v, mut.parse_mutations(v, wild_type, offset=offset, allow_synonymous=True))
+        Variant(v, float("nan"),
+                parse_mutations(v, wild_type, offset=offset, allow_synonymous=True), 0)
         for v in variants
-    ]
-    per_variant = model.config.objective == "causal" or method == "pll"
-    bar = progress_bar(len(parsed), "mutations", enabled=progress and per_variant)
-
-    def each():  # the variants, advancing the bar as each one is scored
-        for item in parsed:
-            yield item
-            bar.update(1)
-
-    if model.config.objective == "causal":
-        base = mut.sequence_log_likelihood(model, wild_type)
-        return [
-            (v, mut.sequence_log_likelihood(model, mut.apply_mutations(wild_type, m)) - base)
-            for v, m in each()
-        ]
-    if method == "pll":
-        base = mut.pseudo_log_likelihood(model, wild_type)
-        return [
-            (v, mut.pseudo_log_likelihood(model, mut.apply_mutations(wild_type, m)) - base)
-            for v, m in each()
-        ]
-    positions = sorted({x.position for _, m in parsed for x in m})
-    logp_LV = mut.masked_log_probs(model, wild_type, positions)
-    return [(v, mut.masked_marginal_score(logp_LV, m)) for v, m in parsed]
+    ]  # fmt: skip
+    frame = scoring_frame(model, wild_type, offset, where, given)
+    method = "causal-llr" if model.config.causal else method
+    scores = vs.score_variants(model, frame, parsed, method)
+    return [(v, float(s)) for v, s in zip(variants, scores, strict=True)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,17 +147,31 @@ def _mutations(args: argparse.Namespace) -> int:
     raw, where = _wild_type(args)
     # Letters are checked before anything is scored: an invalid letter is an error unless
     # --unknown x, and the wild type must fit the model (a crop would move the positions).
-    wild_type = check_sequences([raw], max_residues=None, unknown=args.unknown, names=[where])
-    wild_type = wild_type.sequences[0]
+    # A wild type aligned with `-` (for an aligned family model) is checked by its residues.
+    gapped = "-" in raw or "." in raw
+    residues = "".join(c for c in raw if c not in "-.") if gapped else raw
+    if gapped and any(c.islower() for c in residues):
+        residues = residues.upper()  # A2M insertions are residues of the wild type too
+    checked = check_sequences([residues], max_residues=None, unknown=args.unknown, names=[where])
+    wild_type = checked.sequences[0]
     variants = _variants(args, wild_type)
     model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
-    if len(wild_type) > model.config.max_len - 2:
+    from protein_performer.analysis.placement import is_aligned_model
+
+    if gapped and not is_aligned_model(model):
+        raise cs.UsageError(f"{where}: holds '-', but the model reads unaligned sequences")
+    if not is_aligned_model(model) and len(wild_type) > model.config.max_len - 2:
         raise cs.UsageError(
             f"{where}: {len(wild_type)} residues exceed the model's max_len - 2 = "
             f"{model.config.max_len - 2}; mutation positions would not survive a crop"
         )
-    scores = score_variants(model, wild_type, variants, args.method, args.offset, progress=True)
-    method = "log-likelihood" if model.config.objective == "causal" else args.method
+    scores = score_variants(model, wild_type, variants, args.method, args.offset, where=where,
+                            given=raw if gapped else None)  # fmt: skip
+    method = "causal-llr" if model.config.causal else args.method
+    off_columns = sum(s != s for _, s in scores)
+    if off_columns:
+        print(f"{PROG}: warning: {off_columns} variant(s) mutate residues on no column of the "
+              f"aligned model; they score nan", file=sys.stderr)  # fmt: skip
     text = (
         cs.provenance_comments(provenance)
         + f"variant\t{method}\n"

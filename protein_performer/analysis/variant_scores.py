@@ -1,4 +1,5 @@
-"""Zero-shot variant scores of a language model, and of a site-independent baseline.
+"""Zero-shot variant and sequence scores of a language model, and of a site-independent
+baseline: the one scoring path of `mutations`, `dms` and `pp.score`.
 
 A `ScoringFrame` is what the model reads for the wild type (tokens with `<cls>` … `<eos>`) and
 where each wild-type residue sits in it: the residue's own index for a model of unaligned
@@ -7,10 +8,16 @@ per variant: higher means more plausible; 0 for a synonymous variant; NaN where 
 
 Scores (Meier et al. 2021, "Language models enable zero-shot prediction of the effects of
 mutations on protein function"):
-- masked marginals: Σ log p(mt | x with the mutated positions masked) − log p(wt | same);
+- masked marginals, the paper's eq. 1: Σ_{i∈M} log p(x_i = mt | x_{−M}) − log p(x_i = wt |
+  x_{−M}), all mutated positions M masked together in one pass. For a single mutant this is
+  fair-esm's per-position masking; for a multi-mutant it is what the paper defines (masking
+  each position alone would let every mutated residue see the others' wild type);
 - wild-type marginals: the same log-odds read from one pass over the unmasked wild type;
 - pseudo-log-likelihood ratio: PLL(variant) − PLL(wild type), PLL(x) = Σᵢ log p(xᵢ | x₋ᵢ);
-- causal log-likelihood ratio: log p(variant) − log p(wild type), for causal models.
+- causal log-likelihood ratio: log p(variant) − log p(wild type), for causal models, with
+  log p from `generation.scoring` (residues and `<eos>`, float64), as `protein-performer
+  score` reports it.
+`sequence_scores` gives the per-sequence number behind the last two (PLL or log p).
 The site-independent baseline scores Σ log f_c(mt) − log f_c(wt) with the weighted column
 frequencies of `analysis.pssm`.
 
@@ -29,6 +36,7 @@ from protein_performer.analysis.dms import SCORED, SYNONYMOUS, Variant, variant_
 from protein_performer.constants import ALIGNED_VOCAB, CLS_ID, EOS_ID, MASK_ID
 from protein_performer.data.msa_mapping import ColumnMap
 from protein_performer.data.tokenizer import Alphabet
+from protein_performer.generation.scoring import sequence_log_likelihoods
 
 SCORE_METHODS: tuple[str, ...] = ("masked-marginals", "wt-marginals", "pll", "causal-llr")
 
@@ -117,8 +125,11 @@ def wildtype_marginals(model, frame: ScoringFrame, variants: list[Variant]) -> n
     )
 
 
-def _pll(model, tokens_BL: np.ndarray, positions: np.ndarray, batch_size: int) -> np.ndarray:
-    """[B] Σ over `positions` of log p(token | the rest), each position masked in turn."""
+def pseudo_log_likelihoods(
+    model, tokens_BL: np.ndarray, positions: np.ndarray, batch_size: int = 512
+) -> np.ndarray:
+    """[B] Σ over `positions` of log p(token | the rest), each position masked in turn
+    (Salazar et al. 2020)."""
     n, k = len(tokens_BL), len(positions)
     masked = np.repeat(tokens_BL, k, 0)
     rows = np.arange(n * k)
@@ -141,7 +152,7 @@ def pseudo_log_likelihood_ratio(
 
     def score(batch: list[Variant]) -> np.ndarray:
         inputs = np.stack([frame.tokens_L] + [mutated_tokens(frame, v) for v in batch])
-        pll = _pll(model, inputs, positions, batch_size)
+        pll = pseudo_log_likelihoods(model, inputs, positions, batch_size)
         return pll[1:] - pll[0]
 
     return score_by_status(frame, variants, score)
@@ -153,13 +164,24 @@ def causal_log_likelihood_ratio(model, frame: ScoringFrame, variants: list[Varia
         raise ValueError("causal-llr needs a causal model; use masked-marginals for an MLM")
 
     def score(batch: list[Variant]) -> np.ndarray:
-        inputs = np.stack([frame.tokens_L] + [mutated_tokens(frame, v) for v in batch])
-        logp_BLV = _log_probs(model, inputs)
-        next_BL = inputs[:, 1:]
-        ll_B = np.take_along_axis(logp_BLV[:, :-1], next_BL[..., None], -1)[..., 0].sum(1)
+        inputs = [frame.tokens_L] + [mutated_tokens(frame, v) for v in batch]
+        ll_B = sequence_log_likelihoods(model, inputs)
         return ll_B[1:] - ll_B[0]
 
     return score_by_status(frame, variants, score)
+
+
+def sequence_scores(model, framed: list[np.ndarray], batch_size: int = 32) -> np.ndarray:
+    """[N] log p(x) of each framed `<cls> … <eos>` token array under a causal model, or its
+    pseudo-log-likelihood Σᵢ log p(xᵢ | x₋ᵢ) over every position between the specials under a
+    masked model (for an aligned model: every column, gaps included)."""
+    if model.config.causal:
+        return sequence_log_likelihoods(model, framed, batch_size=batch_size)
+    return np.array([
+        pseudo_log_likelihoods(model, np.asarray(t, dtype=np.int64)[None],
+                               np.arange(1, len(t) - 1), batch_size)[0]
+        for t in framed
+    ])  # fmt: skip
 
 
 def score_variants(model, frame: ScoringFrame, variants: list[Variant], method: str):

@@ -16,6 +16,7 @@ residue falls outside every column (an insertion or beyond the domain).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,15 +101,15 @@ def map_by_row(msa: MSA, query: str, wild_type: str, offset: int = 1) -> ColumnM
     return ColumnMap(wild_type, offset, out, f"row:{query}", msa.width)
 
 
-def map_by_hmmalign(msa: MSA, wild_type: str, offset: int = 1, seed: int = 0) -> ColumnMap:
-    """Place `wild_type` on the columns with a profile HMM built from the alignment."""
-    import pyhmmer
+def build_profile(msa: MSA, seed: int = 0, max_rows: int = _HMM_ROWS):
+    """A `pyhmmer.plan7.HMM` of the alignment with every column a match state (`symfrac=0`),
+    from at most `max_rows` rows drawn with `seed`."""
     from pyhmmer import easel, plan7
 
     alphabet = easel.Alphabet.amino()
     rows = np.arange(msa.depth)
-    if len(rows) > _HMM_ROWS:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, _HMM_ROWS, replace=False))
+    if len(rows) > max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, max_rows, replace=False))
     sequences = [
         easel.TextSequence(name=str(i).encode(), sequence=msa.aligned(int(i))) for i in rows
     ]
@@ -120,9 +121,34 @@ def map_by_hmmalign(msa: MSA, wild_type: str, offset: int = 1, seed: int = 0) ->
             f"{msa.path}: the profile has {hmm.M} match states for {msa.width} columns "
             f"(a column without any residue?); drop empty columns first"
         )
-    target = easel.TextSequence(name=b"wild_type", sequence=wild_type.upper())
+    return hmm
+
+
+def profile_text(hmm) -> str:
+    """The profile as HMMER3 ASCII text (what `FamilyInfo.hmm` stores)."""
+    buffer = io.BytesIO()
+    hmm.write(buffer)
+    return buffer.getvalue().decode()
+
+
+def read_profile(text: str):
+    """The `pyhmmer.plan7.HMM` written by `profile_text`."""
+    from pyhmmer import easel, plan7
+
+    with plan7.HMMFile(io.BytesIO(text.encode()), alphabet=easel.Alphabet.amino()) as handle:
+        return handle.read()
+
+
+def hmmalign_columns(hmm, sequence: str) -> np.ndarray:
+    """[L] column of each residue of `sequence` aligned to `hmm` by hmmalign (Eddy 2011),
+    -1 for a residue on an insert state."""
+    import pyhmmer
+    from pyhmmer import easel
+
+    alphabet = easel.Alphabet.amino()
+    target = easel.TextSequence(name=b"query", sequence=sequence.upper())
     aligned = pyhmmer.hmmer.hmmalign(hmm, [target.digitize(alphabet)], trim=False)
-    out = np.full(len(wild_type), -1, dtype=np.int64)
+    out = np.full(len(sequence), -1, dtype=np.int64)
     column = residue = 0
     for char in aligned.alignment[0]:
         if char == "-":  # a match state without a residue
@@ -135,6 +161,12 @@ def map_by_hmmalign(msa: MSA, wild_type: str, offset: int = 1, seed: int = 0) ->
             out[residue] = column
             residue += 1
             column += 1
+    return out
+
+
+def map_by_hmmalign(msa: MSA, wild_type: str, offset: int = 1, seed: int = 0) -> ColumnMap:
+    """Place `wild_type` on the columns with a profile HMM built from the alignment."""
+    out = hmmalign_columns(build_profile(msa, seed), wild_type)
     return ColumnMap(wild_type, offset, out, "hmmalign", msa.width)
 
 

@@ -31,7 +31,7 @@ from protein_performer.analysis.variant_scores import (
     unaligned_frame,
 )
 from protein_performer.constants import VOCAB_SIZE
-from protein_performer.data.family import FamilyDataModule
+from protein_performer.data.family_alignment import FamilyAlignment
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.msa_mapping import ColumnMap, map_wild_type
 from protein_performer.paths import PF00595_DIR
@@ -113,7 +113,7 @@ def identity_map(wild_type: str, offset: int) -> ColumnMap:
 
 
 def setup_evaluation(
-    datamodule: FamilyDataModule | None, cfg: FamilyEvalConfig
+    datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig
 ) -> FamilyEvaluation:
     """Parse the scan against the wild type, placed on the alignment's columns if there is one."""
     wild_type = read_wild_type(cfg.wild_type)
@@ -127,7 +127,7 @@ def setup_evaluation(
     return FamilyEvaluation(scan, column_map, statuses)
 
 
-def add_pssm(evaluation: FamilyEvaluation, datamodule: FamilyDataModule, n_boot: int) -> None:
+def add_pssm(evaluation: FamilyEvaluation, datamodule: FamilyAlignment, n_boot: int) -> None:
     """The site-independent baseline on the weighted training rows (the model's own data)."""
     rows = datamodule.rows("train")
     weights = datamodule.weights_N[rows] if datamodule.config.weights else np.ones(len(rows))

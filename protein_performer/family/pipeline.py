@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from protein_performer.constants import ALIGNED_VOCAB
-from protein_performer.data.family import FamilyDataModule
+from protein_performer.data.family_alignment import FamilyAlignment
 from protein_performer.family.evaluate import (
     FamilyEvalConfig,
     FamilyEvaluation,
@@ -30,7 +30,7 @@ from protein_performer.model.io import checkpoint_sha256, provenance
 
 
 def evaluate(
-    model, datamodule: FamilyDataModule | None, cfg: FamilyEvalConfig, *, name: str,
+    model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, *, name: str,
     references: list[str] = (),
 ) -> FamilyEvaluation:  # fmt: skip
     """PSSM first (every other row is compared with it), the model, then each reference."""
@@ -49,7 +49,7 @@ def evaluate(
 
 
 def evaluate_and_report(
-    model, datamodule: FamilyDataModule | None, cfg: FamilyEvalConfig, out_dir: Path, *, name: str,
+    model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, out_dir: Path, *, name: str,
     references: list[str] = (), extra: dict[str, Any] | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
     evaluation = evaluate(model, datamodule, cfg, name=name, references=references)
@@ -78,7 +78,7 @@ def evaluate_and_report(
     return evaluation
 
 
-def _generation(model, datamodule: FamilyDataModule, out_dir: Path, n_samples: int = 200) -> str:
+def _generation(model, datamodule: FamilyAlignment, out_dir: Path, n_samples: int = 200) -> str:
     """Sample rows, write them as aligned FASTA, and compare them with held-out members."""
     from protein_performer.family.generate import generation_report
 

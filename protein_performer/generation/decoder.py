@@ -117,12 +117,14 @@ def generate(
     mode: DecodeMode = "recurrent",
     stop_at_eos: bool = True,
     standard_only: bool = True,
+    allow_gap: bool = False,
 ) -> Generation:
     """Sample `num_samples` sequences continuing `prompt_ids` (`[BOS, residues...]`, int64).
 
     `max_length` caps the residues per sample (prompt included). With `stop_at_eos=False` EOS
     is never sampled, so every sample reaches `max_length` (benchmarks). Only the 20 standard
-    amino acids are sampled unless `standard_only=False`. All samples run as one
+    amino acids are sampled unless `standard_only=False`; `allow_gap` also samples the gap of an
+    aligned model (rows over its columns, with `stop_at_eos=False`). All samples run as one
     batch; rows that already emitted EOS keep stepping but are padded, never changed.
     """
     check_causal(model)
@@ -140,7 +142,10 @@ def generate(
         )
     device = model.token_embedding.weight.device
     allowed_V = allowed_token_mask(
-        allow_eos=stop_at_eos, standard_only=standard_only, vocab_size=model.config.vocab_size
+        allow_eos=stop_at_eos,
+        standard_only=standard_only,
+        vocab_size=model.config.vocab_size,
+        allow_gap=allow_gap,
     ).to(device)
     tokens_BL = torch.full((num_samples, max_length + 1), PAD_ID, dtype=torch.long, device=device)
     tokens_BL[:, : n_prompt + 1] = prompt_ids.to(device)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from protein_performer.constants import BOS_ID
+from protein_performer.constants import ALIGNED_VOCAB, BOS_ID, GAP, GAP_ID, SPECIAL_TOKENS
 from protein_performer.data.tokenizer import Alphabet, InvalidResidueError, UnknownPolicy
 
 FASTA_WIDTH = 60  # residues per line, the UniProt convention
@@ -27,18 +27,34 @@ class PromptError(ValueError):
 
 
 def encode_prompt(
-    prompt: str, *, where: str = "--prompt", unknown: UnknownPolicy = "error"
+    prompt: str, *, where: str = "--prompt", unknown: UnknownPolicy = "error", gaps: bool = False
 ) -> np.ndarray:
     """Token ids int64 `[BOS, residues...]` (no EOS: generation continues after the prompt).
 
     Raises `PromptError` naming `where` and the 1-based position of the first invalid letter.
-    Whitespace is not silently dropped: a prompt is a sequence prefix, not a FASTA body.
+    Whitespace is not silently dropped: a prompt is a sequence prefix, not a FASTA body. With
+    `gaps` (the first columns of an aligned row), `-` is the gap token.
     """
+    is_gap = np.array([c == GAP for c in prompt], dtype=bool) if gaps else None
+    text = prompt.replace(GAP, "A") if gaps else prompt  # same length: positions stay right
     try:
-        residues = Alphabet(unknown=unknown).encode(prompt, add_special=False, where=where)
+        residues = Alphabet(unknown=unknown).encode(text, add_special=False, where=where)
     except InvalidResidueError as err:
         raise PromptError(str(err)) from None
-    return np.concatenate([[BOS_ID], residues.astype(np.int64)]).astype(np.int64)
+    residues = residues.astype(np.int64)
+    if gaps and len(residues):
+        residues[is_gap] = GAP_ID
+    return np.concatenate([[BOS_ID], residues]).astype(np.int64)
+
+
+_ALIGNED_TOKENS = {i: t for t, i in ALIGNED_VOCAB.items()}
+
+
+def decode_row(ids: Iterable[int]) -> str:
+    """Residues (and gaps `-`, for an aligned model) of generated ids; specials dropped."""
+    return "".join(
+        _ALIGNED_TOKENS[int(i)] for i in ids if _ALIGNED_TOKENS[int(i)] not in SPECIAL_TOKENS
+    )
 
 
 def _header_value(value: object) -> str:

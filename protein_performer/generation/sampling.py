@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, STANDARD_IDS, VOCAB_SIZE
+from protein_performer.constants import AMINO_ACID_IDS, EOS_ID, GAP_ID, STANDARD_IDS, VOCAB_SIZE
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,11 @@ class SamplingConfig:
 
 
 def allowed_token_mask(
-    *, allow_eos: bool = True, standard_only: bool = True, vocab_size: int = VOCAB_SIZE
+    *,
+    allow_eos: bool = True,
+    standard_only: bool = True,
+    vocab_size: int = VOCAB_SIZE,
+    allow_gap: bool = False,
 ) -> torch.Tensor:
     """Bool [V]: the tokens a generated sequence may contain (amino acids, and EOS to stop).
 
@@ -51,10 +55,15 @@ def allowed_token_mask(
     sequence even from an under-trained model that still puts mass on special tokens. By
     default only the 20 standard amino acids are: X, B, Z, U and O are ambiguity codes or rare
     residues that a designed protein should not contain (`standard_only=False` allows them).
+    `allow_gap` adds the gap `-` of an aligned model's vocabulary (rows over its columns).
     """
     mask_V = torch.zeros(vocab_size, dtype=torch.bool)
     mask_V[list(STANDARD_IDS if standard_only else AMINO_ACID_IDS)] = True
     mask_V[EOS_ID] = allow_eos
+    if allow_gap:
+        if vocab_size <= GAP_ID:
+            raise ValueError("allow_gap needs a model with the aligned vocabulary (gap token)")
+        mask_V[GAP_ID] = True
     return mask_V
 
 

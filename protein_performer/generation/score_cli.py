@@ -5,6 +5,10 @@
 Writes a TSV with columns id, length, log_likelihood (nats, residues + EOS), mean_log_likelihood
 and perplexity, one row per record in input order, after `# checkpoint:` and
 `# checkpoint_sha256:` comment lines naming the model; `--out -` writes it to stdout.
+
+An aligned family model scores each record placed on its columns (`analysis.placement`: given
+aligned with `-`, or by its profile HMM; a record that does not fit is an error naming it), over
+all its columns and `<eos>`: `length` is then the number of columns.
 """
 
 from __future__ import annotations
@@ -63,6 +67,16 @@ def read_framed(
     return names, framed, skipped
 
 
+def read_placed(path: Path, model, unknown: str) -> tuple[list[str], list[np.ndarray], int]:
+    """Record ids and the `<cls>` columns `<eos>` tokens of each record placed on the columns."""
+    from protein_performer.analysis.placement import place_all
+
+    records = cs.read_fasta(path)
+    names = [f"{r.path}:{r.line}: record {r.name!r}" for r in records]
+    placements = place_all(model, [r.sequence for r in records], names, unknown=unknown)
+    return [r.name for r in records], [p.tokens_L for p in placements], 0
+
+
 PROG = "protein-performer score"
 
 
@@ -79,9 +93,14 @@ def _score(args: argparse.Namespace) -> int:
         raise cs.UsageError("--batch-size must be >= 1")
     cs.read_fasta(args.fasta)  # a missing or empty FASTA fails before the model loads
     model = load_causal_model(args.checkpoint, args.device)
-    names, framed, skipped = read_framed(
-        args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
-    )
+    from protein_performer.analysis.placement import is_aligned_model
+
+    if is_aligned_model(model):
+        names, framed, skipped = read_placed(args.fasta, model, args.unknown)
+    else:
+        names, framed, skipped = read_framed(
+            args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
+        )
     if not framed:
         raise cs.UsageError(f"--fasta {args.fasta}: no sequences to score")
     totals = sequence_log_likelihoods(model, framed, batch_size=args.batch_size, progress=True)

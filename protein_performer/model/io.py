@@ -13,6 +13,9 @@ Two formats, the same weights:
   projection buffers included), read back by `from_pretrained`. safetensors holds no code at
   all, and the Hub is never contacted.
 
+A family model also carries its `FamilyInfo` (`model.family_info`, None for a general model):
+`checkpoint["family"]` in a `.ckpt`, `config.json["family"]` plus `family.hmm` in a directory.
+
 Every failure is a `CheckpointError` whose message is one line: the file and what is wrong.
 """
 
@@ -26,6 +29,7 @@ from typing import Any
 
 import torch
 
+from protein_performer.model import family_info as family
 from protein_performer.model.config import PerformerConfig
 from protein_performer.model.performer import ProteinPerformer
 
@@ -130,11 +134,52 @@ def load_checkpoint_model(
     checkpoint = read_checkpoint(path, map_location)
     model = ProteinPerformer(model_config_of(checkpoint, str(path)))
     _load_state(model, model_state_of(checkpoint, str(path)), str(path))
+    model.family_info = family_info_of(checkpoint, str(path))
     return model.to(map_location).eval()
 
 
+def family_info_of(checkpoint: dict[str, Any], where: str = "<checkpoint>"):
+    """The `FamilyInfo` stored under `checkpoint["family"]`, or None for a general model."""
+    values = checkpoint.get(family.CHECKPOINT_KEY)
+    if values is None:
+        return None
+    if not isinstance(values, dict):
+        raise CheckpointError(f"{where}: {family.CHECKPOINT_KEY!r} entry is not a mapping")
+    try:
+        return family.FamilyInfo.from_dict(dict(values))
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{where}: bad {family.CHECKPOINT_KEY!r} entry ({error})") from None
+
+
+def _write_family_info(model: ProteinPerformer, directory: Path, config: dict[str, Any]) -> None:
+    """Add the model's `FamilyInfo` to `config` (without the HMM) and write `family.hmm`."""
+    info = getattr(model, "family_info", None)
+    if info is None:
+        return
+    config[family.CHECKPOINT_KEY] = info.to_dict(with_hmm=False)
+    if info.hmm is not None:
+        (directory / family.HMM_NAME).write_text(info.hmm)
+
+
+def _read_family_info(values: dict[str, Any], directory: Path):
+    """The `FamilyInfo` of a `save_pretrained` directory (its config entry popped from
+    `values`), with the text of `family.hmm` when that file is there; None if absent."""
+    entry = values.pop(family.CHECKPOINT_KEY, None)
+    if entry is None:
+        return None
+    config_path, hmm_path = directory / CONFIG_NAME, directory / family.HMM_NAME
+    hmm = hmm_path.read_text() if hmm_path.is_file() else None
+    if not isinstance(entry, dict):
+        raise CheckpointError(f"{config_path}: {family.CHECKPOINT_KEY!r} is not a mapping")
+    try:
+        return family.FamilyInfo.from_dict(entry, hmm=hmm)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{config_path}: bad {family.CHECKPOINT_KEY!r} ({error})") from None
+
+
 def save_pretrained(model: ProteinPerformer, directory: str | Path) -> Path:
-    """Write `config.json` and `model.safetensors` into `directory` (created); returns it.
+    """Write `config.json` and `model.safetensors` (and `family.hmm` for a family model with a
+    profile) into `directory` (created); returns it.
 
     The tied LM head shares its tensor with the token embedding; safetensors stores a shared
     tensor once (`save_model` drops the alias), and `from_pretrained` ties it again.
@@ -144,6 +189,7 @@ def save_pretrained(model: ProteinPerformer, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = {"model_type": MODEL_TYPE, **model.config.to_dict()}
+    _write_family_info(model, directory, config)
     (directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
     save_model(model, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
     return directory
@@ -170,6 +216,7 @@ def from_pretrained(
         raise CheckpointError(f"{config_path}: not JSON ({error})") from None
     if not isinstance(values, dict) or values.pop("model_type", None) != MODEL_TYPE:
         raise CheckpointError(f"{config_path}: not a {MODEL_TYPE} config (model_type)")
+    info = _read_family_info(values, directory)
     try:
         config = PerformerConfig.from_dict(values)
     except (TypeError, ValueError) as error:
@@ -186,6 +233,7 @@ def from_pretrained(
         for name in tied:
             state[name] = state[present]
     _load_state(model, state, str(weights_path))
+    model.family_info = info
     return model.to(map_location).eval()
 
 

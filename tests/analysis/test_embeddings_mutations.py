@@ -2,15 +2,14 @@ import numpy as np
 import pytest
 import torch
 
+from protein_performer.analysis.dms import Variant
 from protein_performer.analysis.embeddings import embed_sequences, resolve_layer
-from protein_performer.analysis.mutations import (
-    apply_mutations,
-    masked_log_probs,
-    masked_marginal_score,
-    parse_mutations,
-    pseudo_log_likelihood,
-    sequence_log_likelihood,
-    single_mutant_scan,
+from protein_performer.analysis.mutations import apply_mutations, parse_mutations
+from protein_performer.analysis.variant_scores import (
+    masked_marginals,
+    score_variants,
+    sequence_scores,
+    unaligned_frame,
 )
 from protein_performer.constants import MASK_ID, VOCAB
 from protein_performer.model.config import preset
@@ -54,30 +53,51 @@ def test_parse_mutations_checks_wild_type_and_positions():
         parse_mutations("2G", SEQ)
 
 
+def _variant(text: str):
+    return Variant(text, float("nan"), parse_mutations(text, SEQ), 0)
+
+
 def test_masked_marginals_equal_explicit_masking_and_pll_sums_them():
     model = _model()
-    logp = masked_log_probs(model, SEQ, batch_size=5)
+    frame = unaligned_frame(SEQ)
     tokens = torch.tensor([[2, *(VOCAB[a] for a in SEQ), 3]])
-    tokens[0, 3] = MASK_ID  # residue index 2 (T)
+    masked = tokens.clone()
+    masked[0, 3] = MASK_ID  # residue index 2 (T)
     with torch.no_grad():
-        direct = torch.log_softmax(model(tokens).logits_BLV[0, 3], -1).numpy()
-    np.testing.assert_allclose(logp[2], direct, atol=1e-5)
-    muts = parse_mutations("T3W", SEQ)
-    assert masked_marginal_score(logp, muts) == pytest.approx(
-        direct[VOCAB["W"]] - direct[VOCAB["T"]], abs=1e-5
-    )
-    pll = pseudo_log_likelihood(model, SEQ)
-    assert pll == pytest.approx(sum(logp[i, VOCAB[a]] for i, a in enumerate(SEQ)), rel=1e-5)
-    scan = single_mutant_scan(logp, SEQ)
-    assert scan.shape == (len(SEQ), 20)
-    assert scan[2, "ACDEFGHIKLMNPQRSTVWY".index("T")] == 0.0
+        direct = torch.log_softmax(model(masked).logits_BLV[0, 3], -1).numpy()
+    (score,) = masked_marginals(model, frame, [_variant("T3W")])
+    assert score == pytest.approx(direct[VOCAB["W"]] - direct[VOCAB["T"]], abs=1e-5)
+    # PLL: every residue masked in turn
+    expected = 0.0
+    with torch.no_grad():
+        for i, a in enumerate(SEQ):
+            one = tokens.clone()
+            one[0, i + 1] = MASK_ID
+            expected += float(torch.log_softmax(model(one).logits_BLV[0, i + 1], -1)[VOCAB[a]])
+    (pll,) = sequence_scores(model, [tokens[0].numpy()])
+    assert pll == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_multi_mutant_masks_all_its_positions_together():
+    model = _model()
+    tokens = torch.tensor([[2, *(VOCAB[a] for a in SEQ), 3]])
+    tokens[0, 2] = tokens[0, 4] = MASK_ID  # residues K2 and A4
+    with torch.no_grad():
+        logp = torch.log_softmax(model(tokens).logits_BLV[0], -1).numpy()
+    expected = (logp[2, VOCAB["A"]] - logp[2, VOCAB["K"]]
+                + logp[4, VOCAB["G"]] - logp[4, VOCAB["A"]])  # fmt: skip
+    (score,) = masked_marginals(model, unaligned_frame(SEQ), [_variant("K2A:A4G")])
+    assert score == pytest.approx(expected, abs=1e-5)
 
 
 def test_causal_models_use_sequence_likelihood():
     causal = _model(objective="causal")
     with pytest.raises(ValueError, match="masked-LM"):
-        masked_log_probs(causal, SEQ)
-    ll = sequence_log_likelihood(causal, SEQ)
-    assert np.isfinite(ll) and ll < 0
+        score_variants(causal, unaligned_frame(SEQ), [_variant("T3W")], "masked-marginals")
+    tokens = np.array([2, *(VOCAB[a] for a in SEQ), 3])
+    (ll,) = sequence_scores(causal, [tokens])
+    with torch.no_grad():
+        logp = torch.log_softmax(causal(torch.from_numpy(tokens[None])).logits_BLV[0].double(), -1)
+    assert ll == pytest.approx(float(logp[np.arange(len(SEQ) + 1), tokens[1:]].sum()), rel=1e-9)
     with pytest.raises(ValueError, match="causal"):
-        sequence_log_likelihood(_model(), SEQ)
+        score_variants(_model(), unaligned_frame(SEQ), [_variant("T3W")], "causal-llr")

@@ -8,6 +8,9 @@ hmmalign), variants outside them are counted as unscorable, and the site-indepen
 the weighted alignment is scored in the same table; an aligned family model needs it. Without
 it, every residue is scored by the model alone. Writes `scores.tsv`, `evaluation.json`,
 `report.md` and `dms.png` to `--out`.
+
+The model's scores are those of `protein-performer mutations` and `pp.score`
+(`analysis.variant_scores`). Reading the alignment needs no Lightning (`data.family_alignment`).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from protein_performer.data.family import FamilyDataConfig, FamilyDataModule
+    from protein_performer.data.family_alignment import FamilyAlignment, FamilyDataConfig
     from protein_performer.family.evaluate import FamilyEvalConfig
     from protein_performer.family.pipeline import evaluate_and_report
     from protein_performer.model.io import load_model
@@ -58,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.checkpoint)
     datamodule = None
     if args.msa is not None:
-        datamodule = FamilyDataModule(FamilyDataConfig(msa=str(args.msa)))
-        datamodule.setup()
+        datamodule = FamilyAlignment(FamilyDataConfig(msa=str(args.msa)))
     cfg = FamilyEvalConfig(
         scan=str(args.scan), score_column=args.score, wild_type=str(args.wild_type),
         offset=args.offset, query=args.query,
