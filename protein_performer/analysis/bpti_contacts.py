@@ -27,10 +27,12 @@ import torch
 from protein_performer.analysis.contact_regression import apc_mean
 from protein_performer.analysis.contacts import range_mask, sym_apc, true_contacts
 from protein_performer.analysis.jacobian import contact_map_from_model
+from protein_performer.analysis.placement import Placement
 from protein_performer.analysis.precision import range_precision
 from protein_performer.analysis.structures import Bpti
-from protein_performer.constants import ALIGNED_VOCAB, CLS_ID, EOS_ID, GAP
 from protein_performer.data.tokenizer import Alphabet
+
+BPTI_NAME = "BPT1_BOVIN (P00974)"
 
 
 @dataclass(frozen=True)
@@ -62,24 +64,23 @@ class BptiContacts:
         return int(n), int(h)
 
 
-def is_aligned_model(model) -> bool:
-    """Aligned family models carry the gap token in their vocabulary."""
-    return model.config.vocab_size == len(ALIGNED_VOCAB)
-
-
 def general_reading(bpti: Bpti, residues_P: np.ndarray) -> BptiReading:
     """The precursor, `<cls> P00974 <eos>`; mature residue i is token offset + i + 1."""
     tokens_L = Alphabet(unknown="x").encode(bpti.precursor).astype(np.int64)
     return BptiReading(tokens_L, bpti.offset + 1 + residues_P, residues_P, "precursor")
 
 
-def aligned_reading(aligned_row: str, residue_to_column: np.ndarray, how: str) -> BptiReading:
-    """BPT1_BOVIN over the columns: `aligned_row` (length C, `-` for gaps) as tokens, and the
-    residues of the mature chain that sit on a column (`residue_to_column[i] >= 0`)."""
-    ids = [ALIGNED_VOCAB[c] for c in aligned_row.upper().replace(".", GAP)]
-    tokens_L = np.array([CLS_ID, *ids, EOS_ID], dtype=np.int64)
-    residues_P = np.flatnonzero(residue_to_column >= 0)
-    return BptiReading(tokens_L, residue_to_column[residues_P] + 1, residues_P, how)
+def aligned_reading(bpti: Bpti, placement: Placement) -> BptiReading:
+    """The precursor placed on an aligned model's columns (`analysis.placement.place`); the
+    mature-chain residues on a column are scored, and they must form one run, so that
+    sequence separations on the columns are those of the chain."""
+    n = len(bpti.mature.sequence)
+    columns_all = placement.residue_to_column[bpti.offset : bpti.offset + n]
+    residues_P = np.flatnonzero(columns_all >= 0)
+    if len(residues_P) < 2 or np.any(np.diff(residues_P) != 1):
+        raise ValueError(f"{BPTI_NAME}: the residues on the model's columns are not one run")
+    how = f"{placement.method} onto its {placement.n_columns} columns"
+    return BptiReading(placement.tokens_L, columns_all[residues_P] + 1, residues_P, how)
 
 
 def head_precision(maps_NHPP: np.ndarray, contacts_PP: np.ndarray) -> np.ndarray:

@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from protein_performer.analysis.bpti_contacts import (
+    BPTI_NAME,
     BptiContacts,
     BptiReading,
     aligned_reading,
     bpti_contacts,
     general_reading,
-    is_aligned_model,
 )
 from protein_performer.analysis.contacts import RANGES
+from protein_performer.analysis.placement import is_aligned_model, place
 from protein_performer.analysis.precision import TOP_K
 from protein_performer.analysis.structures import Bpti, load_bpti
 from protein_performer.plots import attention as attention_plots
@@ -33,7 +34,7 @@ from protein_performer.plots.style import save
 
 READOUT_LABELS = {
     "attention_apc_mean": "attention APC (mean of heads)",
-    "best_head": "best single head",
+    "best_head": "best single head, chosen on 5PTI itself (an upper bound)",
     "categorical_jacobian": "categorical Jacobian",
 }
 
@@ -73,32 +74,29 @@ def _flatten(precision: dict[str, dict[str, float]]) -> dict[str, float]:
     return {f"{r} {k}": precision[r][k] for r in RANGES for k in (*TOP_K, "random")}
 
 
-def bpti_reading(model, bpti: Bpti, place, residues_P: np.ndarray | None) -> BptiReading:
-    """How `model` reads BPTI: placed on its columns (aligned models), else the precursor."""
+def bpti_reading(model, bpti: Bpti, residues_P: np.ndarray | None) -> BptiReading:
+    """How `model` reads BPTI: placed on its columns (aligned models; refused in one line when
+    its profile cannot place it), else the precursor."""
     if is_aligned_model(model):
-        placement = place(model, bpti.mature.sequence)
-        return aligned_reading(placement.aligned_row, placement.residue_to_column, placement.how)
+        return aligned_reading(bpti, place(model, bpti.precursor, name=BPTI_NAME))
     if residues_P is None:
         residues_P = np.arange(len(bpti.mature.sequence))
     return general_reading(bpti, residues_P)
 
 
 def compare_on_bpti(
-    models: Sequence[NamedModel], out_dir: str | Path, place, *, jacobian: bool = True
+    models: Sequence[NamedModel], out_dir: str | Path, *, jacobian: bool = True
 ) -> BptiComparison:
-    """Score every model on BPT1_BOVIN over the same residues; figures into `out_dir`.
-
-    `place(model, sequence)` puts a sequence on an aligned model's columns and returns an
-    object with `aligned_row`, `residue_to_column` and `how`. The residues scored are those on
-    the columns of the first aligned model (all of the mature chain without one).
-    """
+    """Score every model on BPT1_BOVIN over the same residues; figures into `out_dir`. The
+    residues scored are those on the columns of the first aligned model (all of the mature
+    chain without one)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     bpti = load_bpti()
     readings = {}
     residues_P = None
     for entry in sorted(models, key=lambda m: not is_aligned_model(m.model)):
-        readings[entry.name] = bpti_reading(entry.model, bpti, place, residues_P)
+        readings[entry.name] = bpti_reading(entry.model, bpti, residues_P)
         if residues_P is None:
             residues_P = readings[entry.name].residues_P
     results, figures = [], []

@@ -5,10 +5,12 @@ Without `--checkpoint` it analyses the shipped default model and says so. Every 
 checked before any work starts. Exit codes: 0 on success, 2 on a user error (one line on
 stderr naming the flag or file).
 
-An aligned family model reads alignment columns, not free sequences: for it the command places
-BPT1_BOVIN on its columns (`analysis.placement`; a model whose profile cannot place it is
-refused in one line) and reports the contacts of the residues on the columns
-(`analysis.aligned_bpti`), writing `metrics.json`.
+With no `--checkpoint`, the shipped Kunitz family model (Pfam PF00014) is analysed beside it on
+BPT1_BOVIN (`analysis.bpti_report`): attention maps of every layer and head with 5PTI's contacts
+overlaid, attention and Jacobian contacts, one precision table, in `reports/analyze/bpti/`.
+An aligned family model reads alignment columns, not free sequences: BPT1_BOVIN is placed on
+its columns (`analysis.placement`; a model whose profile cannot place it is refused in one
+line) and only the residues on the columns are scored.
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cs.add_checkpoint_flag(parser)
     parser.add_argument(
+        "--family-checkpoint",
+        type=Path,
+        default=None,
+        help="aligned family model shown beside it on BPT1_BOVIN (default: the shipped "
+        "Kunitz model checkpoints/family_pf00014.ckpt when --checkpoint is not given; "
+        "none for no side-by-side)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=Path("reports/analyze"),
@@ -125,16 +135,19 @@ def _analyze(args: argparse.Namespace) -> int:
     import torch
 
     from protein_performer.analysis.pipeline import run_analysis
+    from protein_performer.analysis.placement import is_aligned_model
 
     if args.threads:
         torch.set_num_threads(args.threads)
     model, provenance = cs.load_checkpoint(args.checkpoint, PROG)
+    family = _family_model(args, model)
     checkpoint = Path(provenance.path)
     out_dir = args.out / (args.run_name or run_name(checkpoint))
-    from protein_performer.analysis.placement import is_aligned_model
-
+    side_by_side = [(model, provenance), *([family] if family else [])]
     if is_aligned_model(model):
-        return _analyze_aligned(model, provenance, out_dir, options.jacobian)
+        print(f"analysing {provenance} (aligned family model) on BPT1_BOVIN -> {out_dir}")
+        _compare(side_by_side, out_dir)
+        return 0
     print(f"analysing {provenance} -> {out_dir}")
     result = run_analysis(
         model,
@@ -146,32 +159,67 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     print(summary_lines(result))
     print(f"wrote {out_dir / 'metrics.json'} and {out_dir / 'report.md'}")
+    if family:
+        _compare(side_by_side, args.out / "bpti", result.attention_vs_blosum62.pearson)
     return 0
 
 
-def _analyze_aligned(model, provenance, out_dir: Path, jacobian: bool) -> int:
-    import json
+def _family_model(args: argparse.Namespace, model):
+    """(model, provenance) of the family model shown beside `model`: `--family-checkpoint`,
+    else the shipped Kunitz model when no `--checkpoint` was given; None for none."""
+    from protein_performer.analysis.placement import is_aligned_model
+    from protein_performer.model.io import load_model, provenance
+    from protein_performer.paths import SHIPPED_KUNITZ_CHECKPOINT
 
-    from protein_performer.analysis.aligned_bpti import analyse_bpti
+    path = args.family_checkpoint
+    if path is None and args.checkpoint is None:
+        path = SHIPPED_KUNITZ_CHECKPOINT
+    if path is None or str(path) == "none":
+        return None
+    family = load_model(path)
+    if not is_aligned_model(family):
+        raise cs.UsageError(f"--family-checkpoint {path}: not an aligned family model")
+    return family, provenance(path)
 
-    result = analyse_bpti(model, jacobian=jacobian)
-    print(f"analysing {provenance} (aligned family model) -> {out_dir}")
-    print(f"BPT1_BOVIN on the columns: {result.placement.aligned_row} "
-          f"({len(result.mature_residues)} mature residues)")  # fmt: skip
-    for method, ranges in result.precision.items():
-        long = ranges["long"]
-        print(f"bpti_columns {method:14s} long P@L {long['P@L']:.3f}  P@L/5 {long['P@L/5']:.3f}"
-              f"  (random {long['random']:.3f})")  # fmt: skip
-    out_dir.mkdir(parents=True, exist_ok=True)
-    metrics = {
-        **provenance.as_dict(),
-        "bpti_aligned_row": result.placement.aligned_row,
-        "bpti_mature_residues": (result.mature_residues + 1).tolist(),
-        "contacts_bpti_columns": result.precision,
-    }
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(f"wrote {out_dir / 'metrics.json'}")
-    return 0
+
+def _compare(models, out_dir: Path, general_attention_r: float | None = None) -> None:
+    """BPT1_BOVIN side by side (`analysis.bpti_report`): printed and written to `out_dir`."""
+    from protein_performer.analysis.bpti_report import (
+        NamedModel,
+        compare_on_bpti,
+        markdown_table,
+        write_comparison,
+    )
+    from protein_performer.analysis.similarity import embedding_similarity, score_against_blosum62
+
+    named = [NamedModel(_model_name(p), m, _training_note(m)) for m, p in models]
+    comparison = compare_on_bpti(named, out_dir)
+    similarity = {}
+    for entry in named:
+        table = entry.model.token_embedding.weight.detach().float().numpy()
+        similarity[entry.name] = {
+            "embedding": score_against_blosum62(embedding_similarity(table)).pearson
+        }
+    if general_attention_r is not None:
+        similarity[named[0].name]["attention"] = general_attention_r
+    extra = {"checkpoints": {_model_name(p): p.as_dict() for _, p in models}}
+    write_comparison(comparison, named, out_dir, similarity, extra)
+    print(f"\nBPT1_BOVIN, 5PTI contacts (Cβ 8 Å) on the residues of the family's columns:\n"
+          f"{markdown_table(comparison)}\nwrote {out_dir / 'report.md'}")  # fmt: skip
+
+
+def _model_name(provenance) -> str:
+    return Path(provenance.path).name.removesuffix(".ckpt")
+
+
+def _training_note(model) -> str:
+    """What the report says of a family model's training data, from its `FamilyInfo`."""
+    info = getattr(model, "family_info", None)
+    if info is None:
+        return ""
+    held = ", ".join(info.holdout)
+    trained = f"Trained on `{info.alignment}` ({info.n_columns} columns)"
+    return f"{trained}; rows held out of training: {held}." if held else f"{trained}."
 
 
 def summary_lines(result) -> str:

@@ -26,7 +26,9 @@ import torch
 from protein_performer.experiments.records import load_run
 from protein_performer.experiments.tables import metrics_markdown
 
-KEEP = ("state_dict", "hyper_parameters", "global_step", "epoch", "pytorch-lightning_version")
+# "family": what a family model was trained on (`model.family_info`), the profile HMM included.
+KEEP = ("state_dict", "hyper_parameters", "global_step", "epoch", "pytorch-lightning_version",
+        "family")  # fmt: skip
 DEFAULT_OUT = Path("checkpoints/protein_performer_default.ckpt")
 CARD_CONFIG = "configs/experiments/shipped_default.yaml"
 
@@ -130,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--max-mb", type=float, default=25.0)
     parser.add_argument(
+        "--card", default=None,
+        help="model card to write (default: MODEL_CARD.md beside the default checkpoint "
+        "only; 'none' writes no card)",
+    )  # fmt: skip
+    parser.add_argument(
         "--export", type=Path, default=None, help="only write CKPT's save_pretrained directory"
     )
     args = parser.parse_args(argv)
@@ -143,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         source = args.run_dir / "checkpoints" / "last.ckpt"
     out = strip_checkpoint(source, args.out, args.max_mb)
     export_pretrained(out)
-    card = args.out.parent / "MODEL_CARD.md"
-    card.write_text(model_card(args.run_dir, out, source))
     size_mb = out.stat().st_size / 2**20
-    print(f"wrote {out} ({size_mb:.2f} MB), {out.with_suffix('')}/ and {card}")
+    print(f"wrote {out} ({size_mb:.2f} MB) and {out.with_suffix('')}/")
+    card = args.card or (args.out.parent / "MODEL_CARD.md" if args.out == DEFAULT_OUT else None)
+    if card is not None and str(card) != "none":
+        Path(card).write_text(model_card(args.run_dir, out, source))
+        print(f"wrote {card}")
     return 0
 
 

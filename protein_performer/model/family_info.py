@@ -37,6 +37,8 @@ class FamilyInfo:
     alignment_sha256: str
     # The profile HMM as HMMER3 ASCII text, every column a match state; None if not built.
     hmm: str | None = None
+    # Rows kept out of training (`--data.holdout`), e.g. the protein the model is judged on.
+    holdout: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.view not in ("aligned", "unaligned"):
@@ -46,6 +48,7 @@ class FamilyInfo:
 
     def to_dict(self, *, with_hmm: bool = True) -> dict[str, Any]:
         values = asdict(self)
+        values["holdout"] = list(self.holdout)
         if not with_hmm:
             values.pop("hmm")
         return values
@@ -53,7 +56,7 @@ class FamilyInfo:
     @classmethod
     def from_dict(cls, values: dict[str, Any], hmm: str | None = None) -> FamilyInfo:
         """From `to_dict()`; `hmm` (the text of `family.hmm`) fills a dict saved without it."""
-        known = {"view", "n_columns", "alignment", "alignment_sha256", "hmm"}
+        known = {"view", "n_columns", "alignment", "alignment_sha256", "hmm", "holdout"}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown family key {unknown[0]!r}")
@@ -63,4 +66,5 @@ class FamilyInfo:
         merged = dict(values)
         if hmm is not None:
             merged["hmm"] = hmm
+        merged["holdout"] = tuple(merged.get("holdout", ()))
         return cls(**merged)
