@@ -28,11 +28,18 @@ from protein_performer.paths import SHIPPED_PRETRAINED
 
 
 def load_model(path: str | Path | None = None, *, device: str = "cpu") -> ProteinPerformer:
-    """A model in eval mode from a Lightning `.ckpt` or a `save_pretrained` directory; with no
-    path, the shipped default model `checkpoints/protein_performer_default/`."""
+    """A model in eval mode from a Lightning `.ckpt`, a `save_pretrained` directory or the name
+    of a shipped model (`paths.SHIPPED_MODELS`: "protein_performer_default",
+    "protein_performer_causal", "family_pf00014", "family_pf00595"); with no path, the shipped
+    default model `checkpoints/protein_performer_default/`."""
     from protein_performer.model.io import load_model as load
+    from protein_performer.paths import SHIPPED_MODELS
 
-    return load(SHIPPED_PRETRAINED if path is None else path, map_location=device)
+    if path is None:
+        path = SHIPPED_PRETRAINED
+    elif isinstance(path, str) and path in SHIPPED_MODELS and not Path(path).exists():
+        path = SHIPPED_MODELS[path]
+    return load(path, map_location=device)
 
 
 def embed(

@@ -18,6 +18,8 @@ CHECKPOINTS_DIR = REPO_ROOT / "checkpoints"
 # `save_pretrained` directory (config.json + model.safetensors).
 SHIPPED_CHECKPOINT = CHECKPOINTS_DIR / "protein_performer_default.ckpt"
 SHIPPED_PRETRAINED = CHECKPOINTS_DIR / "protein_performer_default"
+# A causal general model of the same size and data, for `pp.generate` and causal scoring.
+SHIPPED_CAUSAL_PRETRAINED = CHECKPOINTS_DIR / "protein_performer_causal"
 # The shipped protein family (Pfam PF00595, PDZ): alignment, contact map, DMS and wild type.
 PF00595_DIR = DATA_DIR / "families" / "PF00595"
 # The default family model of `make family` on it.
@@ -26,3 +28,10 @@ SHIPPED_FAMILY_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00595.ckpt"
 PF00014_DIR = DATA_DIR / "families" / "PF00014"
 # The shipped Kunitz family model that `make analyze` shows beside the general model.
 SHIPPED_KUNITZ_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00014.ckpt"
+# Shipped models by name, for `pp.load_model(name)`.
+SHIPPED_MODELS = {
+    "protein_performer_default": SHIPPED_PRETRAINED,
+    "protein_performer_causal": SHIPPED_CAUSAL_PRETRAINED,
+    "family_pf00595": SHIPPED_FAMILY_CHECKPOINT,
+    "family_pf00014": SHIPPED_KUNITZ_CHECKPOINT,
+}
