@@ -63,12 +63,16 @@ class FamilyEvalConfig:
     methods: tuple[str, ...] | None = None
     # Bootstrap resamples for the Spearman intervals.
     n_boot: int = 1000
+    # Family members a causal aligned model samples for the report (0: none).
+    n_samples: int = 200
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"eval.min_coverage must be in [0, 1], got {self.min_coverage}")
         if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int) or self.n_boot < 1:
             raise ValueError(f"eval.n_boot must be an integer >= 1, got {self.n_boot!r}")
+        if self.n_samples < 0:
+            raise ValueError(f"eval.n_samples must be >= 0, got {self.n_samples}")
         if self.contacts and self.structure:
             raise ValueError("eval.contacts and eval.structure: give one contact source, not both")
         if self.structure and not self.chain:

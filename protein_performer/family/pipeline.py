@@ -85,10 +85,9 @@ def evaluate_and_report(
         sections.append(
             f"## Contacts ({evaluation.contacts_source})\n\n{contacts_table(evaluation)}\n"
         )
-    if datamodule is not None and model.config.causal and is_aligned(model):
-        sections.append(
-            f"## Sampled family members\n\n{_generation(model, datamodule, out_dir)}\n"
-        )
+    if datamodule is not None and model.config.causal and is_aligned(model) and cfg.n_samples:
+        table = _generation(model, datamodule, out_dir, cfg.n_samples)
+        sections.append(f"## Sampled family members\n\n{table}\n")
     text = "\n".join(sections) or "No evaluation inputs (--eval.scan, --eval.contacts, ...).\n"
     (out_dir / "report.md").write_text(f"# Family evaluation: {name}\n\n{text}")
     _figures(evaluation, out_dir)

@@ -24,7 +24,7 @@ BPTI_ROW = "BPT1_BOVIN/39-91"
 TINY = [
     "--model_preset", "tiny_l2_d64", "--trainer.max_steps", "2",
     "--trainer.val_check_interval", "2", "--trainer.enable_progress_bar", "false",
-    "--eval.n_boot", "10",
+    "--eval.n_boot", "10", "--eval.n_samples", "0",
 ]  # fmt: skip
 
 
@@ -77,6 +77,8 @@ def test_defaults_are_the_family_recipe():
     assert alone.model.objective == "causal" and alone.optim.lr == 3e-3
     assert alone.eval.scan is None and alone.eval.contacts is None
     assert example.data.msa.endswith("PF00595_mgap6.fasta.gz")
+    _, no_scan = family_cli.parse(["--config", "configs/family.yaml", "--eval.scan", "null"])
+    assert no_scan.eval.scan is None and no_scan.eval.contacts is not None
 
 
 def test_no_default_names_an_example_dataset():

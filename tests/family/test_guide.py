@@ -23,7 +23,8 @@ GUIDE = ROOT / "docs" / "FAMILIES.md"
 FAMILY_EXTRA = [
     "--model_preset", "tiny_l2_d64", "--trainer.max_steps", "2",
     "--trainer.val_check_interval", "2", "--trainer.enable_progress_bar", "false",
-    "--eval.n_boot", "10", "--data.valid_fraction", "0.25", "--data.test_fraction", "0.25",
+    "--eval.n_boot", "10", "--eval.n_samples", "0",
+    "--data.valid_fraction", "0.25", "--data.test_fraction", "0.25",
 ]  # fmt: skip
 MSA_EXTRA = ["--iterations", "2", "--bitscore", "0.2", "--cpus", "1"]
 
