@@ -12,6 +12,7 @@ import sys
 # command -> (module with main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("protein_performer.data.cli", "FASTA -> tokenised Arrow splits (make data)"),
+    "msa": ("protein_performer.data.msa_cli", "build a family alignment (A2M) for one protein"),
     "train": ("protein_performer.training.cli", "train a model with Lightning (make train)"),
     "analyze": ("protein_performer.analysis.cli", "attention maps, BLOSUM62, contacts"),
     "embed": ("protein_performer.analysis.embed_cli", "export per-residue/mean embeddings"),

@@ -11,6 +11,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
 UNIPROT_SAMPLE = DATA_DIR / "uniprot_sample.fasta.gz"
+# Published scores of shipped scans, keyed by the scan file's SHA-256 (family reports).
+PUBLISHED_SCORES = DATA_DIR / "published_scores.csv"
 # Where `make data` caches the prepared sample; the analyses reuse it from any directory.
 CACHE_DIR = REPO_ROOT / "cache"
 CHECKPOINTS_DIR = REPO_ROOT / "checkpoints"

@@ -8,6 +8,7 @@ reuses `analysis.precision` with L = the number of columns.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,17 @@ from protein_performer.analysis.precision import range_precision
 THRESHOLDS_A: tuple[float, ...] = (4.5, 8.0)
 
 
+def _open_text(path: Path):
+    return gzip.open(path, "rt") if path.read_bytes()[:2] == b"\x1f\x8b" else open(path)
+
+
 def read_column_distances(path: str | Path, n_columns: int) -> np.ndarray:
     """[C, C] distances in Å, symmetric, NaN for pairs the file does not list."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such contact-map file")
     dist_CC = np.full((n_columns, n_columns), np.nan)
-    with open(path) as handle:
+    with _open_text(path) as handle:
         for line_no, line in enumerate(handle, start=1):
             fields = line.split()
             if not fields:
@@ -52,3 +57,27 @@ def column_precision(
     contacts_CC = known & (np.nan_to_num(dist_CC, nan=np.inf) < threshold)
     scores = np.where(known, scores_CC, -np.inf)
     return range_precision(scores, contacts_CC)
+
+
+def structure_column_distances(
+    cb_L3: np.ndarray, heavy: tuple[np.ndarray, ...], column_of_L: np.ndarray, n_columns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """([C, C] Cβ distances, [C, C] smallest heavy-atom distances) of one structure's residues
+    placed on the columns (`column_of_L[i]`: column of structure residue i, -1 for none).
+
+    The two are the usual contact definitions: Cβ (Cα for Gly) within 8 Å (CASP, Rao et al.
+    2021) and any pair of heavy atoms within 4.5 Å (as in DCA benchmarks of column maps).
+    Columns without a residue stay NaN: never counted as contacts and never ranked.
+    """
+    from scipy.spatial.distance import cdist
+
+    placed = np.flatnonzero(column_of_L >= 0)
+    cols = column_of_L[placed]
+    cb_CC = np.full((n_columns, n_columns), np.nan)
+    cb_CC[np.ix_(cols, cols)] = cdist(cb_L3[placed], cb_L3[placed])
+    heavy_CC = np.full((n_columns, n_columns), np.nan)
+    for a, (i, ci) in enumerate(zip(placed, cols, strict=True)):
+        for j, cj in zip(placed[a:], cols[a:], strict=True):
+            d = float(cdist(heavy[i], heavy[j]).min()) if i != j else 0.0
+            heavy_CC[ci, cj] = heavy_CC[cj, ci] = d
+    return cb_CC, heavy_CC

@@ -135,3 +135,42 @@ def load_ts50(directory: str | Path = TS50_DIR) -> list[Chain]:
                 )
             chains.append(chain)
     return sorted(chains, key=lambda c: c.name)
+
+
+@dataclass(frozen=True)
+class ChainAtoms:
+    """One chain with every heavy atom kept: what contact definitions other than Cβ need."""
+
+    sequence: str
+    cb_L3: np.ndarray  # Cβ (Cα for Gly) per residue, as in `Chain`
+    heavy: tuple[np.ndarray, ...]  # per residue: [n_atoms, 3] non-hydrogen atom coordinates
+
+
+def load_chain_atoms(path: str | Path, chain_id: str, *, flag: str = "--structure") -> ChainAtoms:
+    """Chain `chain_id` of the first model of a PDB or mmCIF file (optionally .gz), standard
+    residues only; an absent chain is a one-line error listing the chains there are."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{flag} {path}: no such structure file")
+    is_cif = ".cif" in path.suffixes
+    parser = MMCIFParser(QUIET=True) if is_cif else PDBParser(QUIET=True)
+    try:
+        with _open_text(path) as handle:
+            structure = parser.get_structure(path.stem, handle)
+        model = next(iter(structure))
+    except (ValueError, KeyError, StopIteration, OSError) as error:
+        raise ValueError(f"{flag} {path}: not a readable structure ({error})") from None
+    chains = {c.id: c for c in model}
+    if chain_id not in chains:
+        raise ValueError(f"{flag} {path}: no chain {chain_id!r} (chains: {sorted(chains)})")
+    letters, cb, heavy = [], [], []
+    for residue in chains[chain_id]:
+        atom = residue["CB"] if "CB" in residue else residue["CA"] if "CA" in residue else None
+        if residue.id[0] != " " or atom is None:
+            continue
+        letters.append(seq1(residue.get_resname()))
+        cb.append(atom.coord)
+        heavy.append(np.array([a.coord for a in residue if a.element != "H"], dtype=np.float64))
+    if not letters:
+        raise ValueError(f"{flag} {path}: chain {chain_id!r} has no amino-acid residues")
+    return ChainAtoms("".join(letters), np.asarray(cb, dtype=np.float64), tuple(heavy))

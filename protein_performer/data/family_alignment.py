@@ -28,7 +28,7 @@ from protein_performer.constants import ALIGNED_VOCAB_SIZE, CLS_ID, EOS_ID, VOCA
 from protein_performer.data.msa import MSA, gap_fraction_filter, read_msa
 from protein_performer.data.msa_weights import effective_depth, sequence_weights
 from protein_performer.data.tokenizer import Alphabet
-from protein_performer.paths import CACHE_DIR, PF00595_DIR
+from protein_performer.paths import CACHE_DIR
 
 View = Literal["aligned", "unaligned"]
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
@@ -39,7 +39,7 @@ class FamilyDataConfig:
     """Where the alignment is and how it becomes training items."""
 
     # Alignment file: aligned FASTA, A2M, A3M or Stockholm (optionally gzipped).
-    msa: str = str(PF00595_DIR / "PF00595_mgap6.fasta.gz")
+    msa: str
     # "fasta", "a2m", "a3m" or "stockholm"; None detects it from the file.
     msa_format: str | None = None
     # "aligned" (columns as positions, with a gap token) or "unaligned" (gaps removed).

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -66,19 +67,11 @@ def row_residue_columns(aligned_row: str) -> np.ndarray:
     return np.flatnonzero(np.array(list(aligned_row)) != GAP)
 
 
-def map_by_row(msa: MSA, query: str, wild_type: str, offset: int = 1) -> ColumnMap:
-    """Place `wild_type` on the columns through the alignment row `query`."""
+def local_placement(fragment: str, reference: str) -> tuple[np.ndarray, float]:
+    """([len(fragment)] index of each fragment residue in `reference`, -1 where unaligned;
+    identity over the aligned residues) from a local pairwise alignment (Bio.Align)."""
     from Bio.Align import PairwiseAligner
 
-    try:
-        row = msa.aligned(msa.row_index(query))
-    except KeyError:
-        raise ValueError(
-            f"{msa.path}: no row named {query!r} (the wild type's row, --query); omit it to "
-            f"align the wild type with hmmalign"
-        ) from None
-    residues = row.replace(GAP, "")
-    cols = row_residue_columns(row)
     aligner = PairwiseAligner(
         mode="local",
         match_score=5,
@@ -86,19 +79,53 @@ def map_by_row(msa: MSA, query: str, wild_type: str, offset: int = 1) -> ColumnM
         open_gap_score=-10,
         extend_gap_score=-1,
     )
-    best = aligner.align(residues, wild_type.upper())[0]
+    out = np.full(len(fragment), -1, dtype=np.int64)
+    fragment, reference = fragment.upper(), reference.upper()
+    alignments = aligner.align(fragment, reference)
+    if not fragment or not reference or alignments.score <= 0:
+        return out, 0.0
+    best = alignments[0]
+    for (f0, f1), (r0, r1) in zip(*best.aligned, strict=True):
+        out[f0:f1] = np.arange(r0, r1)
+    inside = np.flatnonzero(out >= 0)
+    same = np.array(list(fragment))[inside] == np.array(list(reference))[out[inside]]
+    return out, float(same.mean()) if inside.size else 0.0
+
+
+def map_by_row(msa: MSA, query: str, wild_type: str, offset: int = 1) -> ColumnMap:
+    """Place `wild_type` on the columns through the alignment row `query`."""
+    try:
+        row = msa.aligned(msa.row_index(query))
+    except KeyError:
+        raise ValueError(
+            f"{msa.path}: no row named {query!r} (the wild type's row, --query); omit it to "
+            f"align the wild type with hmmalign"
+        ) from None
+    cols = row_residue_columns(row)
+    wt_of_row, identity = local_placement(row.replace(GAP, ""), wild_type)
     out = np.full(len(wild_type), -1, dtype=np.int64)
-    for (r0, r1), (w0, w1) in zip(*best.aligned, strict=True):
-        out[w0:w1] = cols[r0:r1]
-    inside = out >= 0
-    wt_in_columns = np.array(list(wild_type.upper()))[inside]
-    identity = float(np.mean(wt_in_columns == np.array(list(row))[out[inside]]))
+    placed = wt_of_row >= 0
+    out[wt_of_row[placed]] = cols[placed]
     if identity < 0.9:
         raise ValueError(
             f"{msa.path}: row {query!r} matches the wild type at only {identity:.0%} identity; "
             f"is it the wild type's row? (omit --query to align the wild type with hmmalign)"
         )
     return ColumnMap(wild_type, offset, out, f"row:{query}", msa.width)
+
+
+def row_as_wild_type(msa: MSA, query: str | None = None) -> ColumnMap:
+    """The residues of row `query` (the first row when None) as the wild type, on the columns
+    where that row has them: the sequence a model reads when no wild type is given."""
+    try:
+        index = 0 if query is None else msa.row_index(query)
+    except KeyError:
+        raise ValueError(
+            f"{msa.path}: no row named {query!r} (the wild type's row, --query)"
+        ) from None
+    row = msa.aligned(index)
+    cols = row_residue_columns(row)
+    return ColumnMap(row.replace(GAP, ""), 1, cols, f"row:{msa.names[index]}", msa.width)
 
 
 def build_profile(msa: MSA, seed: int = 0, max_rows: int = _HMM_ROWS):
@@ -113,7 +140,8 @@ def build_profile(msa: MSA, seed: int = 0, max_rows: int = _HMM_ROWS):
     sequences = [
         easel.TextSequence(name=str(i).encode(), sequence=msa.aligned(int(i))) for i in rows
     ]
-    text_msa = easel.TextMSA(name=b"family", sequences=sequences)
+    name = Path(msa.path).name.split(".")[0] or "family"
+    text_msa = easel.TextMSA(name=name.encode(), sequences=sequences)
     builder = plan7.Builder(alphabet, symfrac=0.0, seed=seed + 1)
     hmm, _, _ = builder.build_msa(text_msa.digitize(alphabet), plan7.Background(alphabet))
     if hmm.M != msa.width:

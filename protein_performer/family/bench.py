@@ -55,7 +55,8 @@ def run_variant(name: str, overrides: list[str], runs_dir: str, extra: list[str]
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "protein_performer.cli", "family", "--config", CONFIG,
            "--name", f"fb_{name}", "--runs-dir", runs_dir, *overrides, *extra,
-           "--reference", SHIPPED_GENERAL, "--trainer.enable_progress_bar", "false"]  # fmt: skip
+           "--reference", SHIPPED_GENERAL, "--trainer.enable_progress_bar", "false",
+           "--overwrite", "true"]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     start = time.perf_counter()
     with open(log, "w") as handle:

@@ -1,23 +1,28 @@
-"""`protein-performer family`: train a model on one family's alignment, then check it against a
-deep mutational scan and the family's contact map (`make family`).
+"""`protein-performer family`: train a model on one family's alignment, then check it against
+what evaluation inputs are given: a deep mutational scan, a column contact map or a structure.
 
-    protein-performer family --config configs/family.yaml [--trainer.max_steps 200 ...]
-    protein-performer family --config configs/family.yaml --init-from checkpoints/x.ckpt
+    protein-performer family --data.msa family.a2m                       # the family recipe
+    protein-performer family --data.msa family.sto --eval.scan scan.csv --eval.wild_type wt.fasta
+    protein-performer family --config configs/family.yaml                # `make family` (PDZ)
 
-Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer` as for
-`protein-performer train`; `data` (`FamilyDataConfig`: alignment, view, weights, filters) and
-`eval` (`FamilyEvalConfig`: scan, score column, wild type, its row, contact map). Outputs go to
-`runs/<name>/`: checkpoints, `metrics.json`, and `family/` with `scores.tsv`, `evaluation.json`,
-`report.md` and figures. `--reference CKPT` scores another checkpoint (e.g. the shipped general
-model) on the same variants, in the same table.
+The defaults are the family recipe (`RECIPE`: a 4-layer, 64-wide causal Performer with FAVOR+
+softmax features over the aligned columns, weighted rows, 500 steps), chosen by the ablation in
+docs/FAMILIES.md. Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer`
+as for `protein-performer train`; `data` (`FamilyDataConfig`: alignment, view, weights,
+filters) and `eval` (`FamilyEvalConfig`: scan, wild type, its row, contact map or structure).
+Every input is checked before the first step, and a used run directory is refused unless
+`--resume true` or `--overwrite true`. Outputs go to `runs/<name>/`: checkpoints (carrying the
+alignment's profile HMM), `metrics.json`, and `family/` with `evaluation.json`, `report.md`
+and, where asked for, `scores.tsv` and figures. `--reference CKPT` scores another checkpoint on
+the same variants, in the same table.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
-from pathlib import Path
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
@@ -25,13 +30,32 @@ from protein_performer import cli_support as cs
 from protein_performer.data.family import FamilyDataConfig
 from protein_performer.family.evaluate import FamilyEvalConfig
 from protein_performer.model.config import PRESETS, PerformerConfig
-from protein_performer.training.cli import quiet_lightning
+from protein_performer.training.cli import _OneLineErrors, quiet_lightning
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 
+# The family recipe (docs/FAMILIES.md, `make family-bench`): the defaults of this command, over
+# those of `train` (which are the paper's general model).
+RECIPE_PRESET = "family_l4_d64"
+RECIPE: dict[str, object] = {
+    "model.attention": "favor-softmax",
+    "model.objective": "causal",
+    "model.dropout": 0.0,
+    "optim.lr": 3.0e-3,
+    "optim.warmup_steps": 30,
+    "optim.decay": "linear",
+    "optim.weight_decay": 0.1,
+    "trainer.max_steps": 500,
+    "trainer.val_check_interval": 100,
+    "trainer.checkpoint_every_n_steps": 100,
+    "trainer.log_every_n_steps": 20,
+    "trainer.devices": 1,
+    "trainer.redraw_every_n_steps": 0,
+}
+
 
 def build_parser(preset_name: str | None = None) -> ArgumentParser:
-    parser = ArgumentParser(prog="protein-performer family", description=__doc__.split("\n\n")[0])
+    parser = _OneLineErrors(prog="protein-performer family", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--config", action=ActionConfigFile, help="YAML config (configs/family*.yaml)"
     )
@@ -41,7 +65,7 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         "--seed", type=int, default=0, help="seed_everything (init, data, dropout)"
     )
     parser.add_argument(
-        "--model-preset", "--model_preset", dest="model_preset", type=str | None, default=None,
+        "--model-preset", "--model_preset", dest="model_preset", type=str, default=RECIPE_PRESET,
         help=f"start model.* from a preset ({', '.join(sorted(PRESETS))}); model.* overrides",
     )  # fmt: skip
     parser.add_class_arguments(PerformerConfig, "model", instantiate=False)
@@ -57,10 +81,19 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         "--reference", type=str, nargs="*", default=[],
         help="other checkpoints to score on the same variants",
     )  # fmt: skip
+    parser.add_argument(
+        "--resume", type=bool, default=False,
+        help="continue runs/<name>/ from its newest intact checkpoint",
+    )  # fmt: skip
+    parser.add_argument(
+        "--overwrite", type=bool, default=False,
+        help="replace runs/<name>/ if it exists (only once every input has been checked)",
+    )  # fmt: skip
     if preset_name is not None:
         if preset_name not in PRESETS:
             parser.error(f"--model-preset {preset_name!r} is not one of {sorted(PRESETS)}")
         parser.set_defaults({f"model.{k}": v for k, v in PRESETS[preset_name].to_dict().items()})
+    parser.set_defaults(RECIPE)
     return parser
 
 
@@ -70,51 +103,36 @@ def parse(argv: list[str]) -> tuple[ArgumentParser, Namespace]:
     return parser, parser.parse_args(argv)
 
 
-def _plain(namespace: Namespace) -> dict:
-    return {k: v for k, v in namespace.as_dict().items() if not k.startswith("__")}
-
-
-def configs(cfg: Namespace):
-    eval_values = _plain(cfg.eval)
-    if eval_values.get("methods") is not None:
-        eval_values["methods"] = tuple(eval_values["methods"])
-    return (
-        PerformerConfig(**_plain(cfg.model)),
-        OptimConfig(**_plain(cfg.optim)),
-        TrainerConfig(**_plain(cfg.trainer)),
-        FamilyDataConfig(**_plain(cfg.data)),
-        FamilyEvalConfig(**eval_values),
-    )
-
-
 def run(parser: ArgumentParser, cfg: Namespace) -> int:
+    from protein_performer.family.launch import prepare_family_launch
     from protein_performer.family.pipeline import evaluate_and_report
     from protein_performer.family.train import train_family
+    from protein_performer.training.launch import UserError
 
-    model_cfg, optim_cfg, trainer_cfg, data_cfg, eval_cfg = configs(cfg)
-    for path, flag in ((data_cfg.msa, "--data.msa"), (eval_cfg.scan, "--eval.scan"),
-                       (eval_cfg.wild_type, "--eval.wild_type"), *[(r, "--reference")
-                       for r in cfg.reference]):  # fmt: skip
-        if not Path(path).is_file():
-            parser.error(f"{flag} {path}: no such file")
-    run_dir = Path(cfg.runs_dir) / cfg.name
+    try:
+        launch = prepare_family_launch(cfg)
+    except UserError as error:
+        raise cs.UsageError(str(error)) from error
+    run_dir = launch.run_dir
+    if launch.replace_run_dir:
+        shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     parser.save(cfg, run_dir / "config.yaml", overwrite=True, skip_none=False)
     start = time.perf_counter()
-    module, datamodule = train_family(
-        model_cfg, optim_cfg, trainer_cfg, data_cfg, run_dir, seed=cfg.seed,
-        init_from=cfg.init_from,
+    module = train_family(
+        launch.module, launch.datamodule, launch.trainer, run_dir, ckpt_path=launch.ckpt_path,
+        evaluate_best=launch.trainer_cfg.evaluate_best,
     )  # fmt: skip
     train_s = time.perf_counter() - start
-    print(f"trained in {train_s / 60:.1f} min; evaluating on {eval_cfg.scan}", flush=True)
+    print(f"trained in {train_s / 60:.1f} min; evaluating", flush=True)
     best = run_dir / "checkpoints" / "best.ckpt"
     extra = {
         "train_seconds": round(train_s, 1),
         **({"checkpoint": str(best)} if best.is_file() else {}),
     }
     evaluate_and_report(
-        module.model, datamodule, eval_cfg, run_dir / "family", name=cfg.name,
-        references=list(cfg.reference), extra=extra,
+        module.model, launch.datamodule, launch.eval_cfg, run_dir / "family", name=cfg.name,
+        references=list(cfg.reference), extra=extra, evaluation=launch.evaluation,
     )  # fmt: skip
     return 0
 

@@ -9,18 +9,13 @@ checkpoint passed as a reference (e.g. the shipped general model).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from protein_performer.analysis.column_contacts import (
-    THRESHOLDS_A,
-    column_precision,
-    read_column_distances,
-)
+from protein_performer.analysis.column_contacts import column_precision
 from protein_performer.analysis.contacts import sym_apc
-from protein_performer.analysis.dms import Scan, read_scan, status_counts, variant_status
+from protein_performer.analysis.dms import Scan, status_counts
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.pssm import column_log_frequencies, pssm_scores
 from protein_performer.analysis.rank_correlation import Correlation, paired_bootstrap, spearman
@@ -32,30 +27,56 @@ from protein_performer.analysis.variant_scores import (
 )
 from protein_performer.constants import VOCAB_SIZE
 from protein_performer.data.family_alignment import FamilyAlignment
-from protein_performer.data.fasta import iter_fasta
-from protein_performer.data.msa_mapping import ColumnMap, map_wild_type
-from protein_performer.paths import PF00595_DIR
+from protein_performer.data.msa_mapping import ColumnMap
+from protein_performer.family.inputs import ContactTruth, read_inputs
 
 
 @dataclass(frozen=True)
 class FamilyEvalConfig:
-    """The experimental data a family model is checked against."""
+    """The experimental data a family model is checked against; each part runs only when its
+    input is given (no scan: no variant effects; no contact map or structure: no contacts)."""
 
-    # Deep mutational scan CSV (ProteinGym layout) and the column holding the measurement.
-    scan: str = str(PF00595_DIR / "DLG4_RAT_Ranganathan2012.csv")
-    score_column: str = "CRIPT"
-    # FASTA of the wild type the scan mutates, and the number of its first residue.
-    wild_type: str = str(PF00595_DIR / "DLG4_RAT_PDZ3_wt.fasta")
-    offset: int = 311
+    # Deep mutational scan CSV (ProteinGym layout: `mutant`, `DMS_score`, optionally
+    # `mutated_sequence`), or None for no variant-effect evaluation.
+    scan: str | None = None
+    # The scan's measured-score column and its variant column.
+    score_column: str = "DMS_score"
+    mutant_column: str = "mutant"
+    # FASTA of the wild type the scan mutates (None: rebuilt from the scan's mutated_sequence
+    # column), and the number of its first residue in the mutant strings.
+    wild_type: str | None = None
+    offset: int = 1
     # The wild type's row in the alignment; None aligns the wild type with hmmalign.
-    query: str | None = "DLG4_RAT/313-391"
-    # Column contact map (`i j score distance`), or None to skip contacts.
-    contacts: str | None = str(PF00595_DIR / "PF00595_struct.dat")
+    query: str | None = None
+    # Refuse a scan with a smaller share of its variants on the alignment's columns: a lower
+    # share usually means a scan of another protein, or the wrong wild type.
+    min_coverage: float = 0.5
+    # Column contact map (`i j [score] distance`, 1-based columns of the alignment file,
+    # optionally .gz), or None.
+    contacts: str | None = None
+    # Or a structure (PDB / mmCIF, optionally .gz) and its chain: contacts from its residues
+    # placed on the columns through the wild type (Cβ 8 Å and heavy-atom 4.5 Å).
+    structure: str | None = None
+    chain: str | None = None
     # Model scores to compute; None: masked and wild-type marginals (MLM) or the
     # log-likelihood ratio (causal). "pll" costs one pass per position per variant.
     methods: tuple[str, ...] | None = None
     # Bootstrap resamples for the Spearman intervals.
     n_boot: int = 1000
+    # Family members a causal aligned model samples for the report (0: none).
+    n_samples: int = 200
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_coverage <= 1.0:
+            raise ValueError(f"eval.min_coverage must be in [0, 1], got {self.min_coverage}")
+        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int) or self.n_boot < 1:
+            raise ValueError(f"eval.n_boot must be an integer >= 1, got {self.n_boot!r}")
+        if self.n_samples < 0:
+            raise ValueError(f"eval.n_samples must be >= 0, got {self.n_samples}")
+        if self.contacts and self.structure:
+            raise ValueError("eval.contacts and eval.structure: give one contact source, not both")
+        if self.structure and not self.chain:
+            raise ValueError("eval.structure needs eval.chain (the chain id, e.g. A)")
 
 
 @dataclass(frozen=True)
@@ -68,9 +89,14 @@ class Predictor:
 
 @dataclass
 class FamilyEvaluation:
-    scan: Scan
-    column_map: ColumnMap
+    """Results of one evaluation; `scan` is None without a scan, `truths` empty without
+    contacts (see `family.inputs`)."""
+
+    scan: Scan | None
+    column_map: ColumnMap | None
     statuses: list[str]
+    truths: tuple[ContactTruth, ...] = ()
+    contacts_source: str | None = None
     predictors: list[Predictor] = field(default_factory=list)
     # {method: {threshold: {range: {P@L...}}}}
     contacts: dict[str, dict[float, dict[str, dict[str, float]]]] = field(default_factory=dict)
@@ -80,12 +106,9 @@ class FamilyEvaluation:
     def counts(self) -> dict[str, int]:
         return status_counts(self.statuses)
 
-
-def read_wild_type(path: str | Path) -> str:
-    records = list(iter_fasta(path))
-    if not records:
-        raise ValueError(f"{path}: no wild-type record")
-    return records[0].sequence.upper()
+    @property
+    def contact_kinds(self) -> dict[float, str]:
+        return {t.threshold: t.kind for t in self.truths}
 
 
 def is_aligned(model) -> bool:
@@ -106,25 +129,18 @@ def default_methods(model) -> tuple[str, ...]:
     return ("causal-llr",) if model.config.causal else ("masked-marginals", "wt-marginals")
 
 
-def identity_map(wild_type: str, offset: int) -> ColumnMap:
-    """Without an alignment every residue is its own column (unaligned models only)."""
-    n = len(wild_type)
-    return ColumnMap(wild_type, offset, np.arange(n, dtype=np.int64), "identity", n)
-
-
 def setup_evaluation(
     datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig
 ) -> FamilyEvaluation:
-    """Parse the scan against the wild type, placed on the alignment's columns if there is one."""
-    wild_type = read_wild_type(cfg.wild_type)
-    if datamodule is None:
-        column_map = identity_map(wild_type, cfg.offset)
-    else:
-        column_map = map_wild_type(datamodule.msa, wild_type, cfg.offset, cfg.query)
-    scan = read_scan(cfg.scan, wild_type, score_column=cfg.score_column, offset=cfg.offset)
-    frame = aligned_frame(column_map)
-    statuses = [variant_status(v, frame.position_of) for v in scan.variants]
-    return FamilyEvaluation(scan, column_map, statuses)
+    """Read and check every input of `cfg` (`family.inputs.read_inputs`) against the alignment's
+    columns, if there is one."""
+    msa = datamodule.msa if datamodule is not None else None
+    max_col_gaps = datamodule.config.max_col_gaps if datamodule is not None else 1.0
+    inputs = read_inputs(msa, cfg, max_col_gaps=max_col_gaps)
+    return FamilyEvaluation(
+        inputs.scan, inputs.column_map, list(inputs.statuses), inputs.truths,
+        inputs.contacts_source,
+    )  # fmt: skip
 
 
 def add_pssm(evaluation: FamilyEvaluation, datamodule: FamilyAlignment, n_boot: int) -> None:
@@ -169,12 +185,11 @@ def attention_contacts(model, frame: ScoringFrame, positions_P: np.ndarray) -> n
     return sym_apc(sub).mean(0)
 
 
-def add_contacts(evaluation: FamilyEvaluation, model, contacts_path: str) -> None:
-    """P@L by range at each threshold, from the Jacobian and from attention, over the columns
-    where the model has a position (all columns for an aligned model)."""
+def add_contacts(evaluation: FamilyEvaluation, model) -> None:
+    """P@L by range against each true contact set, from the Jacobian and from attention, over
+    the columns where the model has a position (all columns for an aligned model)."""
     cmap = evaluation.column_map
     n_cols = cmap.n_columns
-    dist_CC = read_column_distances(contacts_path, n_cols)
     frame = frame_for(model, cmap)
     if is_aligned(model):
         columns = np.arange(n_cols)
@@ -191,5 +206,6 @@ def add_contacts(evaluation: FamilyEvaluation, model, contacts_path: str) -> Non
         full_CC[np.ix_(columns, columns)] = scores_PP
         evaluation.contact_maps[method] = full_CC
         evaluation.contacts[method] = {
-            t: column_precision(full_CC, dist_CC, t) for t in THRESHOLDS_A
+            t.threshold: column_precision(full_CC, t.dist_CC, t.threshold)
+            for t in evaluation.truths
         }

@@ -21,6 +21,7 @@ from protein_performer.family.evaluate import (
 from protein_performer.family.report import (
     contacts_table,
     dms_table,
+    published_scores,
     published_table,
     summary,
     write_json,
@@ -31,28 +32,34 @@ from protein_performer.model.io import checkpoint_sha256, provenance
 
 def evaluate(
     model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, *, name: str,
-    references: list[str] = (),
+    references: list[str] = (), evaluation: FamilyEvaluation | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
-    """PSSM first (every other row is compared with it), the model, then each reference."""
+    """PSSM first (every other row is compared with it), the model, then each reference; then
+    contacts. `evaluation`: inputs already read and checked by `setup_evaluation`."""
     from protein_performer.model.io import load_model
 
-    evaluation = setup_evaluation(datamodule, cfg)
-    if datamodule is not None:
-        add_pssm(evaluation, datamodule, cfg.n_boot)
-    add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
-    for path in references:
-        reference = load_model(path)
-        add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
-    if cfg.contacts and datamodule is not None:
-        add_contacts(evaluation, model, cfg.contacts)
+    if evaluation is None:
+        evaluation = setup_evaluation(datamodule, cfg)
+    if evaluation.scan is not None:
+        if datamodule is not None:
+            add_pssm(evaluation, datamodule, cfg.n_boot)
+        add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
+        for path in references:
+            reference = load_model(path)
+            add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
+    if evaluation.truths:
+        add_contacts(evaluation, model)
     return evaluation
 
 
 def evaluate_and_report(
     model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, out_dir: Path, *, name: str,
     references: list[str] = (), extra: dict[str, Any] | None = None,
+    evaluation: FamilyEvaluation | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
-    evaluation = evaluate(model, datamodule, cfg, name=name, references=references)
+    evaluation = evaluate(
+        model, datamodule, cfg, name=name, references=references, evaluation=evaluation
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {"model": name, **(extra or {})}
     if "checkpoint" in meta:
@@ -62,18 +69,28 @@ def evaluate_and_report(
                     columns=datamodule.msa.width, neff=round(datamodule.neff, 1))  # fmt: skip
     meta["references"] = {p: checkpoint_sha256(p) for p in references}
     header = [f"{k}: {v}" for k, v in meta.items()]
-    write_scores_tsv(evaluation, out_dir / "scores.tsv", header)
     write_json({**meta, **summary(evaluation)}, out_dir / "evaluation.json")
-    text = (
-        f"## Variant effects\n\n{dms_table(evaluation)}\n\nPublished on the same scan, for "
-        f"comparison (not run here):\n\n{published_table()}\n"
-    )
+    sections = []
+    scan = evaluation.scan
+    if scan is not None:
+        write_scores_tsv(evaluation, out_dir / "scores.tsv", header)
+        sections.append(f"## Variant effects\n\n{dms_table(evaluation)}\n")
+        published = published_scores(scan.path, scan.score_column)
+        if published:
+            sections.append(
+                f"Published on the same scan, for comparison (not run here):\n\n"
+                f"{published_table(published)}\n"
+            )
     if evaluation.contacts:
-        text += f"\n## Contacts ({Path(cfg.contacts).name})\n\n{contacts_table(evaluation)}\n"
-    if datamodule is not None and model.config.causal and is_aligned(model):
-        text += f"\n## Sampled family members\n\n{_generation(model, datamodule, out_dir)}\n"
+        sections.append(
+            f"## Contacts ({evaluation.contacts_source})\n\n{contacts_table(evaluation)}\n"
+        )
+    if datamodule is not None and model.config.causal and is_aligned(model) and cfg.n_samples:
+        table = _generation(model, datamodule, out_dir, cfg.n_samples)
+        sections.append(f"## Sampled family members\n\n{table}\n")
+    text = "\n".join(sections) or "No evaluation inputs (--eval.scan, --eval.contacts, ...).\n"
     (out_dir / "report.md").write_text(f"# Family evaluation: {name}\n\n{text}")
-    _figures(evaluation, out_dir, cfg)
+    _figures(evaluation, out_dir)
     print(f"\n{text}\n(written to {out_dir})", flush=True)
     return evaluation
 
@@ -96,26 +113,28 @@ def _generation(model, datamodule: FamilyAlignment, out_dir: Path, n_samples: in
     return report.table()
 
 
-def _figures(evaluation: FamilyEvaluation, out_dir: Path, cfg: FamilyEvalConfig) -> None:
-    from protein_performer.analysis.column_contacts import read_column_distances
+def _figures(evaluation: FamilyEvaluation, out_dir: Path) -> None:
     from protein_performer.plots.contacts import contact_map
     from protein_performer.plots.dms import dms_scatter
     from protein_performer.plots.style import save
 
-    best = max(
-        (p for p in evaluation.predictors if not p.name.startswith("PSSM")),
-        key=lambda p: p.rho.rho,
-        default=evaluation.predictors[0],
-    )
-    fig = dms_scatter(
-        best.scores_N, evaluation.scan.measured, evaluation.scan.first_positions,
-        label=best.name, rho=best.rho.rho,
-        measured_label=evaluation.scan.score_column,
-    )  # fmt: skip
-    save(fig, out_dir / "dms.png")
-    if evaluation.contact_maps:
-        dist_CC = read_column_distances(cfg.contacts, evaluation.column_map.n_columns)
-        truth = np.nan_to_num(dist_CC, nan=np.inf) < 8.0
+    if evaluation.predictors:
+        best = max(
+            (p for p in evaluation.predictors if not p.name.startswith("PSSM")),
+            key=lambda p: p.rho.rho,
+            default=evaluation.predictors[0],
+        )
+        fig = dms_scatter(
+            best.scores_N, evaluation.scan.measured, evaluation.scan.first_positions,
+            label=best.name, rho=best.rho.rho,
+            measured_label=evaluation.scan.score_column,
+        )  # fmt: skip
+        save(fig, out_dir / "dms.png")
+    truth = next((t for t in evaluation.truths if t.threshold == 8.0), None)
+    if evaluation.contact_maps and truth is not None:
+        contacts_CC = np.nan_to_num(truth.dist_CC, nan=np.inf) < truth.threshold
         for method, scores in evaluation.contact_maps.items():
-            fig = contact_map(truth, scores, title=f"{method} vs 8 Å column contacts")
+            fig = contact_map(
+                contacts_CC, scores, title=f"{method} vs {truth.kind} 8 Å column contacts"
+            )
             save(fig, out_dir / f"contacts_{method}.png")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -9,17 +11,7 @@ from typing import Any
 import numpy as np
 
 from protein_performer.family.evaluate import FamilyEvaluation
-
-# Zero-shot Spearman on DLG4_RAT (CRIPT), as published in Meier et al. 2021 (ESM-1v), fair-esm
-# `examples/variant-prediction/data/rho_pp.csv`; quoted, not run here.
-PUBLISHED_DLG4_CRIPT: dict[str, float] = {
-    "PSSM": 0.460,
-    "EVmutation": 0.535,
-    "DeepSequence": 0.604,
-    "ESM-1b": 0.528,
-    "ESM-1v (zero shot)": 0.594,
-    "MSA Transformer": 0.511,
-}
+from protein_performer.paths import PUBLISHED_SCORES
 
 
 def dms_table(evaluation: FamilyEvaluation) -> str:
@@ -47,15 +39,28 @@ def dms_table(evaluation: FamilyEvaluation) -> str:
     return "\n".join(lines)
 
 
-def published_table() -> str:
-    lines = ["| method (published, Meier et al. 2021) | Spearman ρ |", "|---|---|"]
-    lines += [f"| {k} | {v:.3f} |" for k, v in PUBLISHED_DLG4_CRIPT.items()]
+def published_scores(
+    scan_path: str | Path, score_column: str, table: str | Path = PUBLISHED_SCORES
+) -> list[dict[str, str]]:
+    """Rows of `data/published_scores.csv` for this scan: same content (SHA-256) and column.
+    A scan the table does not know has none."""
+    digest = hashlib.sha256(Path(scan_path).read_bytes()).hexdigest()
+    with open(table, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r for r in rows if r["scan_sha256"] == digest and r["score_column"] == score_column]
+
+
+def published_table(rows: list[dict[str, str]]) -> str:
+    sources = sorted({row["source"] for row in rows})
+    lines = [f"| method (published: {'; '.join(sources)}) | Spearman ρ |", "|---|---|"]
+    lines += [f"| {row['method']} | {float(row['spearman']):.3f} |" for row in rows]
     return "\n".join(lines)
 
 
 def contacts_table(evaluation: FamilyEvaluation) -> str:
+    kinds = evaluation.contact_kinds
     lines = [
-        "| method | threshold | range | P@L | P@L/2 | P@L/5 | density |",
+        "| method | contact | range | P@L | P@L/2 | P@L/5 | density |",
         "|---|---|---|---|---|---|---|",
     ]
     for method, by_threshold in evaluation.contacts.items():
@@ -63,19 +68,23 @@ def contacts_table(evaluation: FamilyEvaluation) -> str:
             for name in ("long", "medium", "short"):
                 row = by_range[name]
                 lines.append(
-                    f"| {method} | {threshold:g} Å | {name} | {row['P@L']:.3f} | "
-                    f"{row['P@L/2']:.3f} | {row['P@L/5']:.3f} | {row['random']:.3f} |"
+                    f"| {method} | {kinds.get(threshold, '')} < {threshold:g} Å | {name} | "
+                    f"{row['P@L']:.3f} | {row['P@L/2']:.3f} | {row['P@L/5']:.3f} | "
+                    f"{row['random']:.3f} |"
                 )
     return "\n".join(lines)
 
 
 def summary(evaluation: FamilyEvaluation) -> dict[str, Any]:
     """Plain numbers for JSON: every predictor's ρ and interval, every contact precision."""
+    scan = evaluation.scan
     return {
-        "scan": evaluation.scan.path,
-        "score_column": evaluation.scan.score_column,
-        "counts": evaluation.counts,
-        "wild_type_mapping": evaluation.column_map.method,
+        "scan": scan.path if scan else None,
+        "score_column": scan.score_column if scan else None,
+        "counts": evaluation.counts if scan else None,
+        "wild_type_mapping": evaluation.column_map.method if evaluation.column_map else None,
+        "contacts_source": evaluation.contacts_source,
+        "contact_kinds": {f"{t:g}": kind for t, kind in evaluation.contact_kinds.items()},
         "spearman": {
             p.name: {
                 "rho": p.rho.rho,
