@@ -86,8 +86,8 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-notebooks: $(STAMP) ## Execute the notebooks, fail if one shows fewer figures than it should (CHECKPOINT=…)
-	$(if $(CHECKPOINT),PROTEIN_PERFORMER_CHECKPOINT=$(CHECKPOINT)) $(PY) -m protein_performer.notebook_check notebooks/*.ipynb --out reports/notebooks
+notebooks: $(STAMP) ## Re-execute the notebooks in place (outputs committed); fail if one lacks its figures
+	$(if $(CHECKPOINT),PROTEIN_PERFORMER_CHECKPOINT=$(CHECKPOINT)) $(PY) -m protein_performer.notebook_check notebooks/*.ipynb --in-place
 
 experiments: data ## The paper's protein experiments at CPU scale + docs/RESULTS.md (BUDGET=training tokens per Table-2 model)
 	$(PY) -m protein_performer.experiments.run --budget-tokens $(BUDGET) --out docs $(EXPERIMENTS_ARGS)

@@ -6,8 +6,9 @@ Each notebook runs top to bottom in a fresh kernel (nbclient), from its own dire
 notebook whose metadata holds `"protein_performer": {"min_figures": N}` fails unless its
 executed outputs contain at least N images (without the key, one that imports
 `protein_performer.plots` needs at least one): a figure that silently went to a headless
-backend is a failure, not a pass. The executed copies are written to `--out` for inspection; the
-committed notebooks stay without outputs.
+backend is a failure, not a pass. `--in-place` writes each executed notebook back over its file
+(how the committed notebooks get their outputs, so that the figures show on the repository
+page); `--out DIR` writes the executed copies there instead.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def execute(path: Path, timeout: int = 600):
     return notebook
 
 
-def check(path: Path, out_dir: Path | None = None) -> str | None:
+def check(path: Path, out_dir: Path | None = None, in_place: bool = False) -> str | None:
     """None if `path` runs and shows its figures, else a one-line reason."""
     import nbformat
 
@@ -63,14 +64,18 @@ def check(path: Path, out_dir: Path | None = None) -> str | None:
         notebook = execute(path)
     except Exception as error:  # a failing cell: report its first line
         return f"{path}: failed to execute ({str(error).strip().splitlines()[-1]})"
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, out_dir / path.name)
     wanted = expected_figures(notebook)
     found = count_images(notebook)
     print(f"{path}: executed, {found} images (at least {wanted} expected)")
     if found < wanted:
         return f"{path}: {found} images in the executed notebook, expected at least {wanted}"
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, out_dir / path.name)
+    if in_place:  # only a notebook that passed replaces the committed one
+        tmp = path.with_name(f".{path.name}.tmp")
+        nbformat.write(notebook, tmp)
+        tmp.replace(path)
     return None
 
 
@@ -78,8 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m protein_performer.notebook_check")
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="write executed copies here")
+    parser.add_argument(
+        "--in-place", action="store_true", help="write each executed notebook over its file"
+    )
     args = parser.parse_args(argv)
-    failures = [reason for path in args.notebooks if (reason := check(path, args.out))]
+    failures = [
+        reason for path in args.notebooks if (reason := check(path, args.out, args.in_place))
+    ]
     for reason in failures:
         print(reason, file=sys.stderr)
     return 1 if failures else 0
