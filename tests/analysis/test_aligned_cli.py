@@ -107,3 +107,18 @@ def test_bpti_residues_sit_on_their_documented_columns(kunitz):
     # column c (1-based) holds mature residue c + 3
     np.testing.assert_array_equal(result.columns + 1, result.mature_residues + 1 - 3)
     assert set(result.precision) == {"attention-apc", "jacobian"}
+
+
+def test_generate_writes_whole_aligned_rows(kunitz, tmp_path):
+    from protein_performer.data.fasta import iter_fasta
+    from protein_performer.generation import cli as generate_cli
+
+    checkpoint, msa = kunitz
+    out = tmp_path / "rows.fasta"
+    argv = ["--checkpoint", str(checkpoint), "--num-samples", "4", "--out", str(out)]
+    assert generate_cli.main([*argv, "--prompt=-C"]) == 0
+    rows = [r.sequence for r in iter_fasta(out)]
+    assert len(rows) == 4 and all(len(r) == msa.width and r.startswith("-C") for r in rows)
+    assert generate_cli.main([*argv, "--prompt=-C", "--unaligned"]) == 0
+    assert [r.sequence for r in iter_fasta(out)] == [r.replace("-", "") for r in rows]
+    assert generate_cli.main([*argv, "--max-length", "10"]) == 2
