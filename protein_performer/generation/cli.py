@@ -6,6 +6,10 @@
 Performer checkpoints decode with a per-layer recurrent state (O(1) per token); exact-attention
 checkpoints with a key/value cache. Each FASTA header records the checkpoint, the model's
 attention kind and every sampling setting, so a file says how to reproduce it.
+
+An aligned family model (`analysis.placement`) samples whole rows over its columns, gaps
+included, exactly as many characters as it has columns (`--prompt` is then the first columns,
+`-` allowed; `--max-length` must be left out); `--unaligned` writes them without their gaps.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from pathlib import Path
 import torch
 
 from protein_performer import cli_support as cs
-from protein_performer.data.tokenizer import Alphabet
 from protein_performer.generation.decoder import Generation, check_causal, generate
 from protein_performer.generation.records import (
     FastaRecord,
+    decode_row,
     encode_prompt,
     fasta_header,
     format_fasta,
@@ -71,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also sample X, B, Z, U and O (default: the 20 standard amino acids only)",
     )
+    parser.add_argument(
+        "--unaligned",
+        action="store_true",
+        help="aligned family models: write the sampled rows without their gaps",
+    )
     parser.add_argument("--name", default="sample", help="record name prefix")
     cs.add_out_flag(parser, what="FASTA file")
     return parser
@@ -93,12 +102,17 @@ def decoder_name(attention: str, mode: str) -> str:
 
 
 def sample_records(
-    generation: Generation, *, start: int, name: str, settings: dict[str, object]
+    generation: Generation,
+    *,
+    start: int,
+    name: str,
+    settings: dict[str, object],
+    drop_gaps: bool = False,
 ) -> list[FastaRecord]:
-    alphabet = Alphabet()
     records = []
     for row in range(generation.tokens_BL.shape[0]):
-        sequence = alphabet.decode(generation.residues(row))
+        sequence = decode_row(generation.residues(row))
+        sequence = sequence.replace("-", "") if drop_gaps else sequence
         fields = {
             **settings,
             "length": len(sequence),
@@ -120,9 +134,6 @@ def _generate(args: argparse.Namespace) -> int:
     from protein_performer.model.io import provenance
 
     out = cs.check_out(args.out)
-    prompt_ids = torch.from_numpy(
-        encode_prompt(args.prompt, where="--prompt", unknown=args.unknown)
-    )
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
     except ValueError as err:  # name the flag, not the dataclass field
@@ -132,8 +143,22 @@ def _generate(args: argparse.Namespace) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     model = load_causal_model(args.checkpoint, args.device)
+    from protein_performer.analysis.placement import family_of, is_aligned_model
+
+    columns = is_aligned_model(model)
+    prompt_ids = torch.from_numpy(
+        encode_prompt(args.prompt, where="--prompt", unknown=args.unknown, gaps=columns)
+    )
     source = provenance(args.checkpoint)
     max_length = args.max_length if args.max_length is not None else model.config.max_len - 2
+    if columns:
+        n_columns = family_of(model).n_columns
+        if args.max_length not in (None, n_columns):
+            raise cs.UsageError(
+                f"--max-length {args.max_length}: an aligned family model samples all its "
+                f"{n_columns} columns; leave --max-length out"
+            )
+        max_length = n_columns
     if not len(prompt_ids) <= max_length <= model.config.max_len:
         raise cs.UsageError(
             f"--max-length {max_length}: must leave room after the {len(prompt_ids) - 1}-residue "
@@ -154,6 +179,7 @@ def _generate(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "max_length": max_length,
         "standard_only": not args.allow_nonstandard,
+        "aligned": columns and not args.unaligned,
     }
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     records: list[FastaRecord] = []
@@ -168,8 +194,11 @@ def _generate(args: argparse.Namespace) -> int:
             generator=generator,
             mode=args.mode,
             standard_only=not args.allow_nonstandard,
+            stop_at_eos=not columns,
+            allow_gap=columns,
         )
-        records += sample_records(generation, start=start, name=args.name, settings=settings)
+        records += sample_records(generation, start=start, name=args.name, settings=settings,
+                                  drop_gaps=args.unaligned)  # fmt: skip
     elapsed = time.perf_counter() - started
     if out is None:
         sys.stdout.write(format_fasta(records))

@@ -259,9 +259,12 @@ class Provenance:
 
 
 def checkpoint_sha256(path: str | Path) -> str:
-    """SHA-256 of a checkpoint file, or of `config.json` + `model.safetensors` of a directory."""
+    """SHA-256 of a checkpoint file, or of `config.json` + `model.safetensors` (+ `family.hmm`)
+    of a directory."""
     path = Path(path)
     files = [path / CONFIG_NAME, path / WEIGHTS_NAME] if path.is_dir() else [path]
+    if path.is_dir() and (path / family.HMM_NAME).is_file():
+        files.append(path / family.HMM_NAME)  # the profile decides which columns are scored
     digest = hashlib.sha256()
     for file in files:
         with open(file, "rb") as handle:
