@@ -57,14 +57,12 @@ class EvalInputs:
     truths: tuple[ContactTruth, ...]
     contacts_source: str | None
 
-    @property
-    def coverage(self) -> float | None:
-        """Share of the scan's non-synonymous variants whose residues all have a column."""
-        if self.scan is None:
-            return None
-        counts = status_counts(list(self.statuses))
-        changing = counts["scored"] + counts["unscorable"]
-        return counts["scored"] / changing if changing else 1.0
+
+def scan_coverage(statuses: list[str]) -> tuple[int, int, float]:
+    """(scored, non-synonymous, share): how much of a scan falls on the columns."""
+    counts = status_counts(list(statuses))
+    changing = counts["scored"] + counts["unscorable"]
+    return counts["scored"], changing, counts["scored"] / changing if changing else 1.0
 
 
 def read_wild_type(path: str | Path, flag: str = "--eval.wild_type") -> str:
@@ -145,12 +143,10 @@ def place_wild_type(msa: MSA, cfg, wild_type: str | None) -> ColumnMap | None:
 
 
 def check_scan(scan: Scan, column_map: ColumnMap, statuses: list[str], min_coverage: float):
-    counts = status_counts(statuses)
-    changing = counts["scored"] + counts["unscorable"]
-    coverage = counts["scored"] / changing if changing else 1.0
+    scored, changing, coverage = scan_coverage(statuses)
     if coverage < min_coverage:
         raise ValueError(
-            f"--eval.scan {scan.path}: only {counts['scored']} of {changing} variants "
+            f"--eval.scan {scan.path}: only {scored} of {changing} variants "
             f"({coverage:.1%}) fall on the alignment's columns (wild type placed by "
             f"{column_map.method}), below --eval.min_coverage {min_coverage:g}; is it a scan of "
             f"this family's protein, with the right --eval.wild_type and --eval.offset?"

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from protein_performer.family.evaluate import FamilyEvaluation
+from protein_performer.family.inputs import scan_coverage
 from protein_performer.paths import PUBLISHED_SCORES
 
 
@@ -82,6 +83,7 @@ def summary(evaluation: FamilyEvaluation) -> dict[str, Any]:
         "scan": scan.path if scan else None,
         "score_column": scan.score_column if scan else None,
         "counts": evaluation.counts if scan else None,
+        "coverage": scan_coverage(evaluation.statuses)[2] if scan else None,
         "wild_type_mapping": evaluation.column_map.method if evaluation.column_map else None,
         "contacts_source": evaluation.contacts_source,
         "contact_kinds": {f"{t:g}": kind for t, kind in evaluation.contact_kinds.items()},
