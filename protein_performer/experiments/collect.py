@@ -24,11 +24,12 @@ from protein_performer.experiments.tables import (
     table2_markdown,
 )
 from protein_performer.markdown_blocks import update_file
+from protein_performer.paths import SHIPPED_CHECKPOINT
 from protein_performer.plots.experiments import Curve, Panel, plot_panels
 
 FIGURES = "figures"
 # `protein-performer analyze --checkpoint checkpoints/protein_performer_default.ckpt` writes here.
-ANALYSIS = Path("reports/analyze/protein_performer_default/metrics.json")
+ANALYSIS = Path("reports/analyze") / SHIPPED_CHECKPOINT.stem / "metrics.json"
 
 
 def _curve(record: RunRecord, x: str, label: str | None = None, dashed: bool = False) -> Curve:

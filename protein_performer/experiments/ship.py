@@ -25,9 +25,10 @@ import torch
 
 from protein_performer.experiments.records import load_run
 from protein_performer.experiments.tables import metrics_markdown
+from protein_performer.paths import SHIPPED_CHECKPOINT
 
 KEEP = ("state_dict", "hyper_parameters", "global_step", "epoch", "pytorch-lightning_version")
-DEFAULT_OUT = Path("checkpoints/protein_performer_default.ckpt")
+DEFAULT_OUT = SHIPPED_CHECKPOINT
 CARD_CONFIG = "configs/experiments/shipped_default.yaml"
 
 
