@@ -96,7 +96,7 @@ def generate(
 
     from protein_performer.data.tokenizer import Alphabet
     from protein_performer.generation.decoder import generate as decode
-    from protein_performer.generation.records import encode_prompt
+    from protein_performer.generation.sample_io import encode_prompt
     from protein_performer.generation.sampling import SamplingConfig
 
     prompt_ids = torch.from_numpy(encode_prompt(prompt, where="prompt"))

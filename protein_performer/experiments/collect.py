@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from protein_performer.experiments import plan
-from protein_performer.experiments.records import RunRecord, load_runs
+from protein_performer.experiments.run_records import RunRecord, load_runs
 from protein_performer.experiments.tables import (
     long_context_markdown,
     metrics_markdown,

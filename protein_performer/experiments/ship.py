@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from protein_performer.experiments.records import load_run
+from protein_performer.experiments.run_records import load_run
 from protein_performer.experiments.tables import metrics_markdown
 from protein_performer.paths import SHIPPED_CHECKPOINT
 

@@ -4,7 +4,7 @@ The kinds come from the registry (`model.attention_kinds`): every FAVOR kind (`i
 the FAVOR rows, the others the exact rows, and bf16 GEMMs are checked where the kind has them.
 Every FAVOR row runs `SelfAttention.attend` on the device and the same layer (same projection)
 in float64 on the CPU from the very same, already rounded inputs, and compares the output and
-the gradients of q, k and v (`model.kernels.precision.path_error`). Paths:
+the gradients of q, k and v (`model.kernels.numeric_error.path_error`). Paths:
 
 - `fp32`: float32 inputs, every op float32;
 - `bf16-autocast`: bf16 inputs as autocast hands them over, features, normaliser and GEMMs in
@@ -30,7 +30,7 @@ from protein_performer.gpu_check.shapes import (
 )
 from protein_performer.model.attention import SelfAttention
 from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND, specs
-from protein_performer.model.kernels.precision import (
+from protein_performer.model.kernels.numeric_error import (
     BF16_GEMM_BOUND,
     path_error,
     relative_error,
