@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from protein_performer.debug import DEBUG_ENV
 from protein_performer.paths import SHIPPED_CHECKPOINT
 
 STDOUT = "-"
@@ -129,9 +130,6 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     return (UsageError, CheckpointError, FastaFormatError, InvalidResidueError, ValueError,
             OSError)  # fmt: skip
-
-
-DEBUG_ENV = "PROTEIN_PERFORMER_DEBUG"  # set to 1 to see the traceback behind a one-line error
 
 
 def run(prog: str, body: Callable[[], int]) -> int:

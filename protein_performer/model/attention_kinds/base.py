@@ -15,7 +15,7 @@ import torch
 from protein_performer.model import kernels
 from protein_performer.model import recurrent as rnn
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the layer holds a spec (the seam): the spec only names the layer's type
     from protein_performer.model.attention import SelfAttention
 
 
