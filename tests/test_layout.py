@@ -133,3 +133,21 @@ def test_type_checking_imports_say_why_they_are_not_real_imports():
         if line.strip().startswith("if TYPE_CHECKING:") and "#" not in line
     ]
     assert not bare, "\n".join(bare)
+
+
+def test_the_top_level_help_imports_no_torch():
+    """`protein-performer --help` only routes: it answers without importing torch or Lightning."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys\n"
+        "from protein_performer.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--help']) == 0\n"
+        "print(sorted(m for m in ('torch', 'lightning', 'datasets') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
