@@ -124,7 +124,7 @@ def generate(
 
     from protein_performer.analysis.placement import family_of, is_aligned_model
     from protein_performer.generation.decoder import generate as decode
-    from protein_performer.generation.records import decode_row, encode_prompt
+    from protein_performer.generation.sample_io import decode_row, encode_prompt
     from protein_performer.generation.sampling import SamplingConfig
 
     columns = is_aligned_model(model)

@@ -13,6 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from protein_performer.debug import DEBUG_ENV
+from protein_performer.paths import SHIPPED_CHECKPOINT
+
 STDOUT = "-"
 
 
@@ -27,7 +30,7 @@ def add_checkpoint_flag(parser: argparse.ArgumentParser, *, required: bool = Fal
         required=required,
         default=None,
         help="Lightning .ckpt file or save_pretrained directory"
-        + ("" if required else " (default: the shipped protein_performer_default.ckpt)"),
+        + ("" if required else f" (default: the shipped {SHIPPED_CHECKPOINT.name})"),
     )
 
 
@@ -55,8 +58,6 @@ def add_out_flag(parser: argparse.ArgumentParser, *, what: str, required: bool =
 def checkpoint_path(path: Path | None, prog: str) -> Path:
     """The checkpoint to load: the one named, else the shipped default (said on stderr). The
     newest run under ./runs is never picked behind the user's back."""
-    from protein_performer.paths import SHIPPED_CHECKPOINT
-
     if path is not None:
         return path
     if not SHIPPED_CHECKPOINT.is_file():
@@ -129,9 +130,6 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     return (UsageError, CheckpointError, FastaFormatError, InvalidResidueError, ValueError,
             OSError)  # fmt: skip
-
-
-DEBUG_ENV = "PROTEIN_PERFORMER_DEBUG"  # set to 1 to see the traceback behind a one-line error
 
 
 def run(prog: str, body: Callable[[], int]) -> int:

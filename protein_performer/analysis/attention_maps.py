@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from protein_performer.constants import PAD_ID
+from protein_performer.data.batch_converter import BatchConverter
 from protein_performer.data.tokenizer import Alphabet
 
 
@@ -37,13 +37,8 @@ def encode_batch(
     sequences: Sequence[str], *, alphabet: Alphabet | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`<cls> seq <eos>` token ids right-padded to the longest: (tokens_BL int64, is_pad_BL)."""
-    alphabet = alphabet or Alphabet(unknown="x")
-    encoded = [alphabet.encode(s, where=f"sequence {n}") for n, s in enumerate(sequences)]
-    length = max(len(e) for e in encoded)
-    tokens_BL = torch.full((len(encoded), length), PAD_ID, dtype=torch.int64)
-    for row, ids in enumerate(encoded):
-        tokens_BL[row, : len(ids)] = torch.from_numpy(ids.astype(np.int64))
-    return tokens_BL, tokens_BL == PAD_ID
+    converter = BatchConverter(alphabet or Alphabet(unknown="x"))
+    return converter.pad_batch([(f"sequence {n}", s) for n, s in enumerate(sequences)])
 
 
 @torch.no_grad()

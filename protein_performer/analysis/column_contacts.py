@@ -3,7 +3,7 @@ of `i j score distance_Å` rows, 1-based column indices (e.g. ArDCA's `PF00595_s
 
 The distance of a pair is what the file says (for a family map, typically the smallest over the
 family's structures); a pair is a contact below the threshold. Precision by separation range
-reuses `analysis.precision` with L = the number of columns.
+reuses `analysis.contact_precision` with L = the number of columns.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from protein_performer.analysis.precision import range_precision
+from protein_performer.analysis.contact_precision import range_precision
 
 THRESHOLDS_A: tuple[float, ...] = (4.5, 8.0)
 

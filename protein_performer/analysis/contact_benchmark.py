@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from protein_performer.analysis.attention_maps import residue_attention_batch
+from protein_performer.analysis.contact_precision import mean_precision, range_precision
 from protein_performer.analysis.contact_regression import (
     ContactRegression,
     apc_mean,
@@ -29,7 +30,6 @@ from protein_performer.analysis.contact_regression import (
 )
 from protein_performer.analysis.contacts import true_contacts
 from protein_performer.analysis.jacobian import contact_map_from_model
-from protein_performer.analysis.precision import mean_precision, range_precision
 from protein_performer.analysis.structures import Bpti, Chain
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.progress import progress_bar

@@ -21,13 +21,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from protein_performer.analysis.contact_precision import precision_at
 from protein_performer.analysis.contacts import (
     apc,
     range_mask,
     sym_apc,
     symmetrize,
 )
-from protein_performer.analysis.precision import precision_at
 
 
 def head_features(maps_NHLL: np.ndarray) -> np.ndarray:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from protein_performer.analysis.contact_benchmark import METHODS
+from protein_performer.analysis.contact_precision import TOP_K
 from protein_performer.analysis.contacts import RANGES
-from protein_performer.analysis.precision import TOP_K
 from protein_performer.analysis.results import AnalysisResult
 
 CONTACT_SETS = {

@@ -29,24 +29,34 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from protein_performer.bench import approx, report
-from protein_performer.bench.timing import IMPLS, Config
+from protein_performer.bench.timing import Config, impls
 from protein_performer.markdown_blocks import update_file
+from protein_performer.model.attention_kinds import EXACT_KIND, FAVOR_PLUS_KIND, get_kind, specs
 
 ATTENTION_COLUMNS = ("impl", "mode", "seq_len", "fwd_ms", "fwd_bwd_ms", "peak_rss_mb")
 BLOCK = "bench-attention"
 HEADING = {BLOCK: "Measurements"}
 PAIRED_COLUMNS = ("impl_a", "impl_b", "mode", "seq_len", "threads", "pairs", "a_ms", "b_ms",
                   "ratio_b_over_a")  # fmt: skip
-# The targets' comparisons, measured interleaved (see `timing.paired_ratio`): (a, b, mode, L).
-PAIRS = (
-    ("favor-softmax", "peer-favor", "bidirectional", 8192),
-    ("favor-relu", "peer-relu", "bidirectional", 8192),
-    ("favor-softmax", "exact-sdpa", "bidirectional", 512),
-    ("favor-softmax", "exact-sdpa", "bidirectional", 1024),
-    ("favor-softmax", "exact-sdpa", "causal", 4096),
-    ("favor-softmax", "exact-sdpa", "causal", 8192),
-)
 MODES = ("bidirectional", "causal")
+# Where the targets compare a softmax estimator with exact SDPA: (mode, L).
+EXACT_PAIRS = (("bidirectional", 512), ("bidirectional", 1024), ("causal", 4096),
+               ("causal", 8192))  # fmt: skip
+
+
+def pairs() -> list[tuple[str, str, str, int]]:
+    """The targets' comparisons, measured interleaved (see `timing.paired_ratio`): (a, b, mode,
+    L). Each kind with a performer-pytorch peer against it at L = 8192 and each softmax
+    estimator against exact SDPA; peers first, FAVOR+ first among them (a quick run keeps the
+    first pair of each mode)."""
+    exact = get_kind(EXACT_KIND).label
+    found = [(s.label, s.peer, "bidirectional", 8192) for s in specs() if s.peer]
+    found += [(s.label, exact, mode, n) for s in specs() if s.estimates_softmax
+              for mode, n in EXACT_PAIRS]  # fmt: skip
+    first = get_kind(FAVOR_PLUS_KIND).label
+    return sorted(found, key=lambda pair: (pair[1] == exact, pair[0] != first))
+
+
 FULL_LENGTHS = (512, 1024, 2048, 4096, 8192, 16384)
 QUICK_LENGTHS = (64,)
 
@@ -127,11 +137,11 @@ def run_timings(args: argparse.Namespace, lengths: Sequence[int], impls: Sequenc
 
 
 def run_paired(args: argparse.Namespace) -> list[dict]:
-    """Each pair of `PAIRS` in its own worker, calls interleaved; --quick uses L = 64."""
+    """Each pair of `pairs()` in its own worker, calls interleaved; --quick uses L = 64."""
     base = Config(impl="identity", mode="bidirectional", seq_len=64, threads=args.threads)
     rows = []
     with_peer = _peer_available()
-    for impl_a, impl_b, mode, n in PAIRS:
+    for impl_a, impl_b, mode, n in pairs():
         if impl_b.startswith("peer") and not with_peer:
             continue  # the `bench` extra is not installed: no peer to pair with
         if args.quick and rows and rows[-1]["mode"] == mode:
@@ -201,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("reports/bench"), help="output directory")
     p.add_argument("--docs", type=Path, default=None, help="markdown report path "
                    "(default: docs/benchmarks.md for a full run, none for --quick)")  # fmt: skip
-    p.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS)
+    p.add_argument("--impls", nargs="+", default=list(impls()), choices=impls())
     p.add_argument("--reps", type=int, default=None, help="timed calls per config (median)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads per worker (default 2; 1 with --quick)")  # fmt: skip

@@ -45,6 +45,19 @@ QUICK_LENGTHS: tuple[int, ...] = (16, 32)
 FULL_PRESET, QUICK_PRESET = "cpu_l4_d128", "tiny_l2_d64"
 
 
+def kind_for(method: str, preset_kind: str) -> str:
+    """The attention kind a method decodes with: the preset's own for naive recomputation or
+    when its decoder is `method`, else the first registered kind whose decoder it is."""
+    from protein_performer.model.attention_kinds import get_kind, specs
+
+    if method == "naive-recompute" or get_kind(preset_kind).decoder == method:
+        return preset_kind
+    for spec in specs():
+        if spec.decoder == method:
+            return spec.name
+    raise ValueError(f"no registered attention kind decodes with {method!r}")
+
+
 def run_worker(
     method: str, length: int, preset_name: str, batch: int, threads: int
 ) -> Measurement:
@@ -63,7 +76,7 @@ def run_worker(
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    attention = "exact" if method == "kv-cache" else preset(preset_name).attention
+    attention = kind_for(method, preset(preset_name).attention)
     config = preset(preset_name, objective="causal", attention=attention, max_len=length + 1)
     model = ProteinPerformer(config).eval()
     sampling, allowed = SamplingConfig(), allowed_token_mask(allow_eos=False)

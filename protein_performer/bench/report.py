@@ -10,11 +10,17 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from protein_performer.model.attention_kinds import EXACT_KIND, FAVOR_PLUS_KIND, get_kind
+
 # Matmul FLOPs of FAVOR forward+backward per (batch·head), in units of L·M·D: forward 8 (φ(Q),
 # φ(K) projections 2+2, φ(K)ᵀV 2, φ(Q)·KV 2); backward 12 (2 GEMMs for each of the two
 # attention products, 1 each for dQ and dK through the projections, W being a fixed buffer).
 FAVOR_FWD_BWD_FLOPS_PER_LMD = 20
 BI, CAUSAL = "bidirectional", "causal"
+# The implementations the speed targets name: FAVOR+, its performer-pytorch peer, exact SDPA.
+FAVOR_PLUS = get_kind(FAVOR_PLUS_KIND).label
+PEER = get_kind(FAVOR_PLUS_KIND).peer
+EXACT = get_kind(EXACT_KIND).label
 
 
 def plots(rows: Sequence[dict], approx_rows: Sequence[dict], out: Path) -> list[Path]:
@@ -56,7 +62,7 @@ def _table(rows, mode: str, key: str, lengths, fmt: str = "{:.1f}") -> list[str]
 
 def _speed_targets(rows, gflops: float) -> list[str]:
     out = []
-    ours, peer = _get(rows, "favor-softmax", BI, 8192), _get(rows, "peer-favor", BI, 8192)
+    ours, peer = _get(rows, FAVOR_PLUS, BI, 8192), _get(rows, PEER, BI, 8192)
     if not math.isnan(ours):
         flops = FAVOR_FWD_BWD_FLOPS_PER_LMD * 1 * 8 * 8192 * 256 * 64
         frac = flops / (ours / 1e3) / 1e9 / gflops
@@ -68,10 +74,8 @@ def _speed_targets(rows, gflops: float) -> list[str]:
             f"(target ≥ 30 %: {_verdict(frac >= 0.3)})."
         )
     lengths = sorted({int(r["seq_len"]) for r in rows})
-    wins = {
-        n: _get(rows, "favor-softmax", BI, n) < _get(rows, "exact-sdpa", BI, n) for n in lengths
-    }
-    measured = [n for n in lengths if not math.isnan(_get(rows, "exact-sdpa", BI, n))]
+    wins = {n: _get(rows, FAVOR_PLUS, BI, n) < _get(rows, EXACT, BI, n) for n in lengths}
+    measured = [n for n in lengths if not math.isnan(_get(rows, EXACT, BI, n))]
     if measured:
         from_l = next((n for n in measured if all(wins[m] for m in measured if m >= n)), None)
         out.append(
@@ -79,7 +83,7 @@ def _speed_targets(rows, gflops: float) -> list[str]:
             f"L ≥ {from_l} (target: crossover at L ≤ 512: "
             f"{_verdict(from_l is not None and from_l <= 512)})."
         )
-    causal = [(n, _get(rows, "exact-sdpa", CAUSAL, n) / _get(rows, "favor-softmax", CAUSAL, n))
+    causal = [(n, _get(rows, EXACT, CAUSAL, n) / _get(rows, FAVOR_PLUS, CAUSAL, n))
               for n in lengths if n >= 4096]  # fmt: skip
     causal = [(n, s) for n, s in causal if not math.isnan(s)]
     if causal:
@@ -88,8 +92,8 @@ def _speed_targets(rows, gflops: float) -> list[str]:
             f"- Causal FAVOR+ speed-up over causal SDPA (fwd+bwd): {desc} "
             f"(target > 1× at L ≥ 4096: {_verdict(all(s > 1 for _, s in causal))})."
         )
-    mem_o = _get(rows, "favor-softmax", CAUSAL, 8192, "peak_rss_mb")
-    mem_s = _get(rows, "exact-sdpa", CAUSAL, 8192, "peak_rss_mb")
+    mem_o = _get(rows, FAVOR_PLUS, CAUSAL, 8192, "peak_rss_mb")
+    mem_s = _get(rows, EXACT, CAUSAL, 8192, "peak_rss_mb")
     if not math.isnan(mem_o / mem_s):
         out.append(
             f"- Causal peak RSS at L=8192: {mem_o:.0f} MB vs SDPA {mem_s:.0f} MB = "
@@ -237,7 +241,7 @@ def _paired(paired: Sequence[dict], gflops: float, gemm_threads: int | None) -> 
         )
     for r in paired:
         same_threads = gemm_threads is None or int(r["threads"]) == int(gemm_threads)
-        if (r["impl_a"], r["impl_b"], r["mode"]) == ("favor-softmax", "peer-favor", BI):
+        if (r["impl_a"], r["impl_b"], r["mode"]) == (FAVOR_PLUS, PEER, BI):
             n = int(r["seq_len"])
             flops = FAVOR_FWD_BWD_FLOPS_PER_LMD * 8 * n * 256 * 64
             achieved = flops / (float(r["a_ms"]) / 1e3) / 1e9

@@ -9,7 +9,6 @@ Shape legend: B batch, H heads, L length, D head dim, M random features.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import statistics
 import sys
@@ -19,14 +18,9 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from protein_performer.bench.ops import build_op as build_named_op
+from protein_performer.bench.ops import implementations
 from protein_performer.memory import peak_rss_mb
-from protein_performer.model.attention_kinds import REGISTRY
-
-# Implementations: ours (model.attention.SelfAttention.attend, every registered attention kind,
-# under its benchmark label) and performer-pytorch's.
-OURS = {spec.label: name for name, spec in REGISTRY.items()}
-PEER = {"peer-favor": False, "peer-relu": True}  # value: generalized_attention
-IMPLS: tuple[str, ...] = (*OURS, "identity", *PEER)
 
 
 @dataclass(frozen=True)
@@ -45,36 +39,15 @@ class Config:
 
 
 def build_op(cfg: Config) -> Callable[..., torch.Tensor]:
-    """`(q_BHLD, k_BHLD, v_BHLD) -> out_BHLD` for one implementation (projection drawn once)."""
-    causal = cfg.mode == "causal"
-    if cfg.impl in OURS:
-        from protein_performer.model.attention import SelfAttention
+    """`(q_BHLD, k_BHLD, v_BHLD) -> out_BHLD` for one configuration (`bench.ops`)."""
+    return build_named_op(cfg.impl, causal=cfg.mode == "causal", heads=cfg.heads,
+                          head_dim=cfg.head_dim, n_features=cfg.n_features,
+                          device=cfg.device)  # fmt: skip
 
-        module = SelfAttention(
-            cfg.heads * cfg.head_dim,
-            cfg.heads,
-            kind=OURS[cfg.impl],
-            causal=causal,
-            n_features=cfg.n_features,
-        ).to(cfg.device)
-        return module.attend
-    if cfg.impl == "identity":
-        from protein_performer.model.kernels import identity_attention
 
-        return identity_attention
-    if cfg.impl in PEER:
-        from performer_pytorch import FastAttention
-
-        # The peer announces its slow causal fallback on stdout; keep stdout for our JSON.
-        with contextlib.redirect_stdout(sys.stderr):
-            module = FastAttention(
-                cfg.head_dim,
-                nb_features=cfg.n_features,
-                causal=causal,
-                generalized_attention=PEER[cfg.impl],
-            )
-        return module.to(cfg.device)
-    raise ValueError(f"unknown impl {cfg.impl!r}; choose from {IMPLS}")
+def impls() -> tuple[str, ...]:
+    """The implementations `bench attention` times: ours at fp32, identity, the peers."""
+    return implementations(with_bf16_gemm=False)
 
 
 def synchronize(device: str) -> None:

@@ -3,8 +3,9 @@
     converter = BatchConverter(Alphabet())
     labels, sequences, tokens_BL = converter([("p1", "MKTAYIAK"), ("p2", "MKV")])
 
-Each row is `<cls> residues <eos>` right-padded with `<pad>`; the padding mask is simply
-`tokens_BL == PAD_ID`, which is what `ProteinPerformer.forward` assumes when given none.
+Each row is `<cls> residues <eos>` right-padded with `<pad>` (`data.padding.pad_tokens`); the
+padding mask is `tokens_BL == PAD_ID`, which is what `ProteinPerformer.forward` assumes when
+given none, and `pad_batch` returns it beside the tokens.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from protein_performer.constants import PAD_ID
+from protein_performer.data.padding import pad_tokens
 from protein_performer.data.tokenizer import Alphabet
 
 
@@ -29,18 +30,19 @@ class BatchConverter:
     def __call__(
         self, data: Sequence[tuple[str, str]]
     ) -> tuple[list[str], list[str], torch.Tensor]:
+        tokens_BL, _ = self.pad_batch(data)
+        return [label for label, _ in data], [sequence for _, sequence in data], tokens_BL
+
+    def pad_batch(self, data: Sequence[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(tokens_BL int64, is_pad_BL bool)` of `[(label, sequence), ...]`; an error names
+        the label of a sequence that does not encode or does not fit `max_len`."""
         if not data:
             raise ValueError("BatchConverter: no sequences")
-        labels = [label for label, _ in data]
-        sequences = [sequence for _, sequence in data]
         encoded = [self.alphabet.encode(seq, where=str(label)) for label, seq in data]
         length = max(len(ids) for ids in encoded)
         if self.max_len is not None and length > self.max_len:
-            longest = labels[int(np.argmax([len(ids) for ids in encoded]))]
+            longest = data[int(np.argmax([len(ids) for ids in encoded]))][0]
             raise ValueError(
                 f"{longest}: {length - 2} residues, more than the model's {self.max_len - 2}"
             )
-        tokens_BL = torch.full((len(encoded), length), PAD_ID, dtype=torch.int64)
-        for row, ids in enumerate(encoded):
-            tokens_BL[row, : len(ids)] = torch.from_numpy(ids.astype(np.int64))
-        return labels, sequences, tokens_BL
+        return pad_tokens(encoded)

@@ -4,7 +4,7 @@ A batch is a dict of three tensors (docs/ARCHITECTURE.md):
     tokens  [B, L] int64  model input, already masked for MLM
     labels  [B, L] int64  target at predicted positions, -100 elsewhere
     is_pad  [B, L] bool   True at padding
-Batches are padded to their own longest item, not to `max_len`.
+Batches are padded to their own longest item, not to `max_len` (`data.padding.pad_tokens`).
 """
 
 from __future__ import annotations
@@ -15,25 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from protein_performer.constants import AMINO_ACID_IDS, MASK_ID, PAD_ID, STANDARD_IDS
+from protein_performer.constants import AMINO_ACID_IDS, MASK_ID, STANDARD_IDS
+from protein_performer.data.padding import pad_tokens
 from protein_performer.data.rank_balance import balance_across_ranks
 
 IGNORE_INDEX = -100  # torch.nn.functional.cross_entropy's default ignore_index
 _AMINO_ACID_IDS = np.asarray(AMINO_ACID_IDS, dtype=np.int64)
 _STANDARD_IDS = np.asarray(STANDARD_IDS, dtype=np.int64)
-
-
-def pad_tokens(items: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad int arrays to the longest: `(tokens_BL int64, is_pad_BL bool)`."""
-    width = max((len(x) for x in items), default=0)
-    tokens_BL = np.full((len(items), width), PAD_ID, dtype=np.int64)
-    for row, x in zip(tokens_BL, items, strict=True):
-        row[: len(x)] = x
-    tokens = torch.from_numpy(tokens_BL)
-    is_pad = torch.ones_like(tokens, dtype=torch.bool)
-    for b, x in enumerate(items):
-        is_pad[b, : len(x)] = False
-    return tokens, is_pad
 
 
 def mlm_mask(

@@ -24,7 +24,6 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from protein_performer.cli_support import DEBUG_ENV
 from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.prepare import (
     PrepareConfig,
@@ -34,6 +33,7 @@ from protein_performer.data.prepare import (
     prepare,
 )
 from protein_performer.data.stats import print_stats
+from protein_performer.debug import DEBUG_ENV
 
 
 def build_parser() -> argparse.ArgumentParser:

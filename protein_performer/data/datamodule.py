@@ -36,6 +36,9 @@ from protein_performer.data.sequences import ConcatChunkDataset, SingleSequenceD
 
 log = logging.getLogger(__name__)
 _TEST_SPLITS = ("test", "ood")
+# The preparation defaults are PrepareConfig's; the DataModule only spells them as flat, plain
+# values (lists as comma-separated text) for LightningCLI.
+_PREPARE = PrepareConfig()
 
 
 class EmptySplitError(ValueError):
@@ -107,8 +110,8 @@ class ProteinDataModule(L.LightningDataModule):
 
     def __init__(
         self,
-        fasta: str = "data/uniprot_sample.fasta.gz",
-        cache_dir: str = "cache",
+        fasta: str = _PREPARE.fasta,
+        cache_dir: str = _PREPARE.cache_dir,
         mode: Literal["single", "concat"] = "single",
         objective: Literal["mlm", "causal"] = "mlm",
         max_len: int = 1024,
@@ -116,11 +119,11 @@ class ProteinDataModule(L.LightningDataModule):
         tokens_per_batch: int | None = None,
         num_workers: int = 0,
         seed: int = 0,
-        valid_fraction: float = 0.05,
-        test_fraction: float = 0.05,
-        ood_taxa: str = "5851,1140",
-        ood_accessions: str | None = None,
-        unknown: Literal["error", "x"] = "error",
+        valid_fraction: float = _PREPARE.valid_fraction,
+        test_fraction: float = _PREPARE.test_fraction,
+        ood_taxa: str = ",".join(str(taxon) for taxon in _PREPARE.ood_taxa),
+        ood_accessions: str | None = ",".join(_PREPARE.ood_accessions) or None,
+        unknown: Literal["error", "x"] = _PREPARE.unknown,
         eval_max_sequences: int | None = None,
         train_max_sequences: int | None = None,
         mask_prob: float = 0.15,

@@ -43,7 +43,7 @@ from protein_performer.data.atomic_dir import (
 from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.fingerprint import content_digest, fingerprint_of
 from protein_performer.data.manifest import split_manifest, split_problems, write_hf_metadata
-from protein_performer.data.records import encode_records
+from protein_performer.data.prepare_pass1 import encode_records
 from protein_performer.data.shards import FEATURES, BucketSpill, ShardWriter, load_split
 from protein_performer.data.splits import SPLITS, resolve_duplicates
 from protein_performer.data.stats import LengthSummary, SplitStats

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from protein_performer.experiments import plan
-from protein_performer.experiments.records import RunRecord, load_runs
+from protein_performer.experiments.run_records import RunRecord, load_runs
 from protein_performer.experiments.tables import (
     long_context_markdown,
     metrics_markdown,
@@ -24,11 +24,12 @@ from protein_performer.experiments.tables import (
     table2_markdown,
 )
 from protein_performer.markdown_blocks import update_file
+from protein_performer.paths import SHIPPED_CHECKPOINT
 from protein_performer.plots.experiments import Curve, Panel, plot_panels
 
 FIGURES = "figures"
 # `protein-performer analyze --checkpoint checkpoints/protein_performer_default.ckpt` writes here.
-ANALYSIS = Path("reports/analyze/protein_performer_default/metrics.json")
+ANALYSIS = Path("reports/analyze") / SHIPPED_CHECKPOINT.stem / "metrics.json"
 
 
 def _curve(record: RunRecord, x: str, label: str | None = None, dashed: bool = False) -> Curve:

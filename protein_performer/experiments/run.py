@@ -27,6 +27,7 @@ from pathlib import Path
 from protein_performer.experiments import plan
 from protein_performer.experiments.timeline import poll_once
 from protein_performer.memory import peak_rss_mb
+from protein_performer.paths import SHIPPED_CHECKPOINT
 
 RUNNER_JSON = "runner.json"
 
@@ -136,7 +137,7 @@ def ship_and_analyze(run_dir: Path) -> int:
     steps = [
         [str(exe), "-m", "protein_performer.experiments.ship", str(run_dir)],
         [str(exe.with_name("protein-performer")), "analyze", "--checkpoint",
-         "checkpoints/protein_performer_default.ckpt"],
+         str(SHIPPED_CHECKPOINT)],
     ]  # fmt: skip
     for cmd in steps:
         print(f"$ {shlex.join(cmd)}", flush=True)

@@ -23,13 +23,14 @@ from pathlib import Path
 
 import torch
 
-from protein_performer.experiments.records import load_run
+from protein_performer.experiments.run_records import load_run
 from protein_performer.experiments.tables import metrics_markdown
+from protein_performer.paths import SHIPPED_CHECKPOINT
 
 # "family": what a family model was trained on (`model.family_info`), the profile HMM included.
 KEEP = ("state_dict", "hyper_parameters", "global_step", "epoch", "pytorch-lightning_version",
         "family")  # fmt: skip
-DEFAULT_OUT = Path("checkpoints/protein_performer_default.ckpt")
+DEFAULT_OUT = SHIPPED_CHECKPOINT
 CARD_CONFIG = "configs/experiments/shipped_default.yaml"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from protein_performer.experiments.records import RunRecord
+from protein_performer.experiments.run_records import RunRecord
 
 # (setting, model) -> (paper accuracy %, paper perplexity or None)
 PAPER_TABLE2: dict[tuple[str, str], tuple[float, float | None]] = {

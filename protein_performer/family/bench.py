@@ -22,13 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from protein_performer import markdown_blocks
-from protein_performer.paths import SHIPPED_FAMILY_CHECKPOINT
+from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND, FAVOR_PLUS_KIND
+from protein_performer.paths import SHIPPED_CHECKPOINT, SHIPPED_FAMILY_CHECKPOINT
 
 CONFIG = "configs/family.yaml"
-SHIPPED_GENERAL = "checkpoints/protein_performer_default.ckpt"
+SHIPPED_GENERAL = str(SHIPPED_CHECKPOINT)
 # The ablation changes one thing at a time from BASE (Performer-ReLU, causal, 300 steps);
 # `default` is configs/family.yaml as it stands, the recipe the ablation chose.
-BASE = ["--model.attention", "favor-relu", "--trainer.max_steps", "300"]
+BASE = ["--model.attention", DEFAULT_KIND, "--trainer.max_steps", "300"]
 # name -> (what changes, overrides of configs/family.yaml)
 VARIANTS: dict[str, tuple[str, list[str]]] = {
     # First, so that the slowest run overlaps all the others under --jobs > 1.
@@ -40,9 +41,9 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "unweighted": ("base, rows drawn uniformly (no sequence weights)",
                    [*BASE, "--data.weights", "false"]),
     "unaligned": ("base, unaligned sequences (gaps removed)", [*BASE, "--data.view", "unaligned"]),
-    "exact": ("base, exact softmax attention", [*BASE, "--model.attention", "exact"]),
+    "exact": ("base, exact softmax attention", [*BASE, "--model.attention", EXACT_KIND]),
     "favor_softmax": ("base, FAVOR+ softmax features",
-                      [*BASE, "--model.attention", "favor-softmax"]),
+                      [*BASE, "--model.attention", FAVOR_PLUS_KIND]),
     "steps500": ("base, 500 steps", [*BASE, "--trainer.max_steps", "500"]),
     "mlm_steps500": ("base, masked LM, 500 steps",
                      [*BASE, "--model.objective", "mlm", "--trainer.max_steps", "500"]),

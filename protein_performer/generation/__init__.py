@@ -14,7 +14,7 @@ from protein_performer.generation.decoder import (
     init_state,
     prefill,
 )
-from protein_performer.generation.records import (
+from protein_performer.generation.sample_io import (
     FastaRecord,
     PromptError,
     SequenceScore,

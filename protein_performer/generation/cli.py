@@ -24,7 +24,7 @@ import torch
 
 from protein_performer import cli_support as cs
 from protein_performer.generation.decoder import Generation, check_causal, generate
-from protein_performer.generation.records import (
+from protein_performer.generation.sample_io import (
     FastaRecord,
     decode_row,
     encode_prompt,

@@ -23,7 +23,7 @@ import numpy as np
 from protein_performer import cli_support as cs
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.generation.cli import load_causal_model
-from protein_performer.generation.records import SequenceScore, format_scores_tsv
+from protein_performer.generation.sample_io import SequenceScore, format_scores_tsv
 from protein_performer.generation.scoring import sequence_log_likelihoods
 
 

@@ -2,8 +2,9 @@
 from L = 1k to 64k (batch 1, 8 heads of 64, m = 256, as the CPU benchmark), bf16 inputs on a
 GPU (float32 on a CPU).
 
-Rows: exact SDPA (FlashAttention where the GPU has it), our FAVOR+ softmax and ReLU on the safe
-fp32 path and with bf16 GEMMs, identity ("X", the floor; Choromanski et al. 2021, Fig. 3),
+Rows (built by `bench.ops`, as in the CPU benchmark): every registered attention kind (exact
+SDPA is FlashAttention where the GPU has it), FAVOR kinds on the safe fp32 path and with bf16
+GEMMs, identity ("X", the floor; Choromanski et al. 2021, Fig. 3),
 performer-pytorch's `FastAttention` and flash-linear-attention's causal chunk kernel fed with
 our features, when installed. Lengths run shortest first across every implementation, so a
 budget that runs out costs the longest lengths, not whole implementations. A configuration is
@@ -13,12 +14,11 @@ call or ran out of memory.
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Callable
 
 import torch
 
+from protein_performer.bench.ops import PEERS, build_op, implementations, our_layer
 from protein_performer.bench.timing import median_ms
 from protein_performer.gpu_check.context import (
     Sink,
@@ -30,28 +30,19 @@ from protein_performer.gpu_check.context import (
 )
 from protein_performer.gpu_check.fla import fla_attend
 from protein_performer.gpu_check.shapes import BENCH_LENGTHS, attention_shape
-from protein_performer.model.attention import SelfAttention
-from protein_performer.model.kernels import identity_attention
+from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND
 
 MAX_CALL_S = 2.0
 MODES = ("bidirectional", "causal")
-# impl -> (our attention kind or None, bf16_gemm)
-OURS = {
-    "exact-sdpa": ("exact", False),
-    "favor-softmax": ("favor-softmax", False),
-    "favor-relu": ("favor-relu", False),
-    "favor-softmax+bf16gemm": ("favor-softmax", True),
-    "favor-relu+bf16gemm": ("favor-relu", True),
-}
-PEERS = {"peer-favor": False, "peer-relu": True}  # performer-pytorch: generalized_attention
+FLA = "fla-chunk"  # flash-linear-attention's causal chunk kernel fed with FAVOR+ features
 
 
-def implementations() -> dict[str, str | None]:
+def implementations_here() -> dict[str, str | None]:
     """impl -> None if runnable here, else why not (the row then says so)."""
-    impls: dict[str, str | None] = {name: None for name in (*OURS, "identity")}
+    impls: dict[str, str | None] = dict.fromkeys(implementations(with_bf16_gemm=True))
     peer = None if optional("performer_pytorch") else "not installed (performer-pytorch)"
-    impls.update({name: peer for name in PEERS})
-    impls["fla-chunk"] = (
+    impls.update(dict.fromkeys(PEERS, peer))
+    impls[FLA] = (
         None if optional("fla.ops.linear_attn") else "not installed (flash-linear-attention)"
     )
     return impls
@@ -59,21 +50,10 @@ def implementations() -> dict[str, str | None]:
 
 def build(impl: str, causal: bool, device: str, quick: bool) -> Callable[..., torch.Tensor]:
     shape = attention_shape(quick)
-    width = shape.heads * shape.head_dim
-    if impl == "identity":
-        return identity_attention
-    if impl in PEERS:
-        from performer_pytorch import FastAttention
-
-        with contextlib.redirect_stdout(sys.stderr):  # it announces its causal fallback
-            peer = FastAttention(shape.head_dim, nb_features=shape.n_features, causal=causal,
-                                 generalized_attention=PEERS[impl])  # fmt: skip
-        return peer.to(device)
-    kind, flag = OURS.get(impl, ("favor-softmax", False))
-    torch.manual_seed(0)
-    layer = SelfAttention(width, shape.heads, kind=kind, causal=causal,
-                          n_features=shape.n_features, bf16_gemm=flag).to(device)  # fmt: skip
-    return fla_attend(layer) if impl == "fla-chunk" else layer.attend
+    dims = dict(heads=shape.heads, head_dim=shape.head_dim, n_features=shape.n_features)
+    if impl == FLA:
+        return fla_attend(our_layer(FAVOR_PLUS_KIND, causal=causal, device=device, **dims))
+    return build_op(impl, causal=causal, device=device, **dims)
 
 
 def make_inputs(length: int, ctx: StageContext, dtype: torch.dtype) -> list[torch.Tensor]:
@@ -111,7 +91,7 @@ def run(ctx: StageContext, sink: Sink) -> None:
     reps = 1 if ctx.quick else 5
     shape = attention_shape(ctx.quick)
     sink.set(dtype=str(dtype).removeprefix("torch."), reps=reps, **vars(shape))
-    impls = implementations()
+    impls = implementations_here()
     last: dict[tuple[str, str], dict] = {}
     stopped: dict[tuple[str, str], str] = {}
     for length in BENCH_LENGTHS[ctx.quick]:
@@ -123,7 +103,7 @@ def run(ctx: StageContext, sink: Sink) -> None:
                     if length == BENCH_LENGTHS[ctx.quick][0]:
                         sink.skip(missing, **keys)
                     continue
-                if impl == "fla-chunk" and mode == "bidirectional":
+                if impl == FLA and mode == "bidirectional":
                     continue  # a causal kernel only
                 if (impl, mode) in stopped:
                     sink.skip(stopped[(impl, mode)], **keys)

@@ -1,8 +1,10 @@
 """Stage `correctness`: the device's attention paths against the float64 CPU reference.
 
+The kinds come from the registry (`model.attention_kinds`): every FAVOR kind (`is_favor`) gets
+the FAVOR rows, the others the exact rows, and bf16 GEMMs are checked where the kind has them.
 Every FAVOR row runs `SelfAttention.attend` on the device and the same layer (same projection)
 in float64 on the CPU from the very same, already rounded inputs, and compares the output and
-the gradients of q, k and v (`model.kernels.precision.path_error`). Paths:
+the gradients of q, k and v (`model.kernels.numeric_error.path_error`). Paths:
 
 - `fp32`: float32 inputs, every op float32;
 - `bf16-autocast`: bf16 inputs as autocast hands them over, features, normaliser and GEMMs in
@@ -27,7 +29,8 @@ from protein_performer.gpu_check.shapes import (
     attention_shape,
 )
 from protein_performer.model.attention import SelfAttention
-from protein_performer.model.kernels.precision import (
+from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND, specs
+from protein_performer.model.kernels.numeric_error import (
     BF16_GEMM_BOUND,
     path_error,
     relative_error,
@@ -43,7 +46,14 @@ PATHS = {
 }
 EXACT_PATHS = {"fp32": (torch.float32, False, FP32_BOUND),
                "bf16": (torch.bfloat16, False, BF16_GEMM_BOUND)}  # fmt: skip
-FAVOR_KINDS = ("favor-softmax", "favor-relu")
+
+
+def favor_kinds() -> list[str]:
+    return [spec.name for spec in specs() if spec.is_favor]
+
+
+def exact_kinds() -> list[str]:
+    return [spec.name for spec in specs() if not spec.is_favor]
 
 
 def layer_pair(kind: str, causal: bool, device: str, quick: bool, bf16_gemm: bool = False):
@@ -146,26 +156,27 @@ def run(ctx: StageContext, sink: Sink) -> None:
     lengths = CORRECTNESS_LENGTHS[ctx.quick]
     need = 2.0 if ctx.quick else 5.0
     for length in lengths:
-        for kind in FAVOR_KINDS:
+        for kind in favor_kinds():
             for causal in (False, True):
                 for path in PATHS:
-                    _guarded(ctx, sink, need, check_attention, check="favor", kind=kind,
+                    _guarded(ctx, sink, need, check_attention, check="attention", kind=kind,
                              causal=causal, path=path, L=length)  # fmt: skip
-    for causal in (False, True):
-        for path in EXACT_PATHS:
-            _guarded(ctx, sink, need, check_attention, check="exact", kind="exact",
-                     causal=causal, path=path, L=lengths[0])  # fmt: skip
-    for kind in FAVOR_KINDS:
+    for kind in exact_kinds():
+        for causal in (False, True):
+            for path in EXACT_PATHS:
+                _guarded(ctx, sink, need, check_attention, check="attention", kind=kind,
+                         causal=causal, path=path, L=lengths[0])  # fmt: skip
+    for kind in favor_kinds():
         for path in PATHS:
             _guarded(ctx, sink, need, check_decoder, check="decoder", kind=kind, causal=True,
                      path=path, L=DECODER_LENGTHS[ctx.quick])  # fmt: skip
-    for kind in (*FAVOR_KINDS, "exact"):
+    for spec in specs():
         for causal in (False, True):
-            for flag in (False, True) if kind != "exact" else (False,):
-                _guarded(ctx, sink, need, check_large_norm, check="large-norm", kind=kind,
+            for flag in (False, True) if spec.supports_bf16_gemm else (False,):
+                _guarded(ctx, sink, need, check_large_norm, check="large-norm", kind=spec.name,
                          causal=causal, bf16_gemm=flag, L=lengths[0])  # fmt: skip
     # fla computes the numerator in bf16 like our bf16-GEMM path, and is held to its bound.
-    fla = dict(check="fla", kind="favor-softmax", causal=True, path="bf16-gemm", L=lengths[0])
+    fla = dict(check="fla", kind=FAVOR_PLUS_KIND, causal=True, path="bf16-gemm", L=lengths[0])
     if optional("fla.ops.linear_attn") is None:
         sink.skip("not installed (flash-linear-attention)", **fla)
     else:

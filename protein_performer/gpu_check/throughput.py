@@ -1,11 +1,11 @@
 """Stage `throughput`: training tokens/s, MFU and peak memory, bf16-mixed.
 
-The paper's protein models (`paper_protein_l36_d512` at L = 1024 and `paper_concat_l6_d512`
-at L = 8192), MLM steps (forward, loss, backward, AdamW) on synthetic tokens under
-`torch.autocast(bfloat16)` with fp32 weights (what Lightning's `bf16-mixed` does), for exact
-attention, FAVOR-ReLU and FAVOR-Softmax on the safe path, and both FAVOR kinds with bf16
-GEMMs. MFU = model FLOPs (`gpu_check.flops`) per second over the bf16 GEMM rate that the `env`
-stage measured on this device, and over the vendor's peak where known.
+The paper's protein models (`paper_protein_l36_d512` at L = 1024 and `paper_concat_l6_d512` at
+L = 8192), MLM steps (forward, loss, backward, AdamW) on synthetic tokens under
+`torch.autocast(bfloat16)` with fp32 weights (what Lightning's `bf16-mixed` does), for every
+registered attention kind on the safe path, and with bf16 GEMMs where the kind has them. MFU =
+model FLOPs (`gpu_check.flops`) per second over the bf16 GEMM rate that the `env` stage
+measured on this device, and over the vendor's peak where known.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from protein_performer.bench.ops import BF16_SUFFIX
 from protein_performer.bench.timing import synchronize
 from protein_performer.gpu_check.context import (
     Sink,
@@ -25,17 +26,18 @@ from protein_performer.gpu_check.context import (
 )
 from protein_performer.gpu_check.flops import training_flops_per_token
 from protein_performer.gpu_check.shapes import THROUGHPUT
+from protein_performer.model.attention_kinds import specs
 from protein_performer.model.config import preset
 from protein_performer.model.performer import ProteinPerformer
 
-# variant -> (attention kind, favor_bf16_gemm)
-VARIANTS = {
-    "exact": ("exact", False),
-    "favor-relu": ("favor-relu", False),
-    "favor-softmax": ("favor-softmax", False),
-    "favor-relu+bf16gemm": ("favor-relu", True),
-    "favor-softmax+bf16gemm": ("favor-softmax", True),
-}
+
+def variants() -> dict[str, tuple[str, bool]]:
+    """variant -> (attention kind, favor_bf16_gemm): every registered kind, then the bf16-GEMM
+    twin of each kind that has one."""
+    found = {spec.name: (spec.name, False) for spec in specs()}
+    found.update({spec.name + BF16_SUFFIX: (spec.name, True) for spec in specs()
+                  if spec.supports_bf16_gemm})  # fmt: skip
+    return found
 
 
 def measured_peak_tflops(ctx: StageContext) -> tuple[float | None, float | None]:
@@ -88,7 +90,7 @@ def run(ctx: StageContext, sink: Sink) -> None:
              gemm_bf16_tflops=measured, spec_bf16_tflops=spec)  # fmt: skip
     steps, warmup = (1, 1) if ctx.quick else (5, 2)
     for name, length, batch in THROUGHPUT[ctx.quick]:
-        for variant, (kind, flag) in VARIANTS.items():
+        for variant, (kind, flag) in variants().items():
             keys = dict(preset=name, variant=variant, L=length, batch=batch)
             if ctx.left() < (1.0 if ctx.quick else 8.0):
                 sink.skip("stage budget", **keys)

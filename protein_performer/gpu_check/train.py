@@ -6,27 +6,32 @@ name, cropped to random windows, masked as in training (`data.batching.MLMCollat
 to `paper_protein_l36_d512` (FAVOR-ReLU, the paper's model) under bf16 autocast for the time
 the budget allows (two minutes at most). Rows: the training loss every few seconds and a
 fixed validation set's loss, perplexity and masked-token accuracy at five points, beside the
-unigram baseline; the CPU runs of docs/RESULTS.md (25 M tokens each) are the comparison.
+unigram baseline, all scored as in training (`training.metrics`, `training.baseline`), with the
+training LR schedule (`training.lr_schedule`: warm-up, then cosine decay over the time
+budget). The CPU runs of docs/RESULTS.md (25 M tokens each) are the comparison.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from protein_performer.constants import AMINO_ACID_IDS, MASK_ID, VOCAB_SIZE
+from protein_performer.constants import AMINO_ACID_IDS, VOCAB_SIZE
 from protein_performer.data.batching import IGNORE_INDEX, MLMCollator
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.splits import VALID, key_hash, split_from_hash
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.gpu_check.context import Sink, StageContext, peak_memory_mb
 from protein_performer.gpu_check.shapes import TRAIN_RUN
+from protein_performer.model.attention_kinds import DEFAULT_KIND
 from protein_performer.model.config import preset
 from protein_performer.model.performer import ProteinPerformer
+from protein_performer.training.baseline import UnigramBaseline
+from protein_performer.training.lr_schedule import lr_factor
+from protein_performer.training.metrics import TokenMetrics, predicted, scored_labels
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "uniprot_sample.fasta.gz"
 TRAIN_SECONDS = 120.0
@@ -57,14 +62,6 @@ def crop(tokens_L: np.ndarray, length: int, rng: np.random.Generator | None) -> 
     return tokens_L[start : start + length]
 
 
-def masked_metrics(logits_BLV, batch) -> tuple[float, int, int]:
-    """(summed loss, correct, count) over the `<mask>`ed positions (the project's MLM metric)."""
-    scored = (batch["labels"] != IGNORE_INDEX) & (batch["tokens"] == MASK_ID)
-    logits, labels = logits_BLV[scored].float(), batch["labels"][scored]
-    loss = torch.nn.functional.cross_entropy(logits, labels, reduction="sum")
-    return float(loss), int((logits.argmax(-1) == labels).sum()), int(scored.sum())
-
-
 def run(ctx: StageContext, sink: Sink) -> None:
     name, length, batch_size = TRAIN_RUN[ctx.quick]
     fasta = ctx.fasta or SAMPLE
@@ -72,10 +69,10 @@ def run(ctx: StageContext, sink: Sink) -> None:
     counts_V = np.bincount(np.concatenate(train), minlength=VOCAB_SIZE).astype(np.float64)
     special = np.setdiff1d(np.arange(VOCAB_SIZE), AMINO_ACID_IDS)
     counts_V[special] = 0.0  # only residues are ever masked and predicted
-    unigram_V = torch.tensor(counts_V / counts_V.sum())
+    baseline = UnigramBaseline.from_counts(counts_V)
     device_type = ctx.device.split(":")[0]
     torch.manual_seed(0)
-    config = preset(name, attention="favor-relu", max_len=length)
+    config = preset(name, attention=DEFAULT_KIND, max_len=length)
     model = ProteinPerformer(config).to(ctx.device)
     lr, warmup = (1e-3, 2) if ctx.quick else (5e-4, 100)
     fused = {"fused": True} if ctx.cuda else {}
@@ -87,27 +84,26 @@ def run(ctx: StageContext, sink: Sink) -> None:
         for lo in range(0, len(valid_items), batch_size)
     ]  # fmt: skip
     train_s = min(TRAIN_SECONDS, ctx.left() - (3 if ctx.quick else 15))
-    sink.set(preset=name, attention="favor-relu", precision="bf16 autocast", crop=length,
+    sink.set(preset=name, attention=DEFAULT_KIND, precision="bf16 autocast", crop=length,
              batch=batch_size, fasta=str(fasta), train_proteins=len(train),
              valid_proteins=len(valid_items), lr=lr, warmup_steps=warmup,
              params=model.num_parameters(), planned_train_s=round(train_s, 1))  # fmt: skip
 
     def evaluate(step: int, tokens: int, t_s: float) -> None:
         model.eval()
-        loss = correct = count = 0
-        base = 0.0
+        metrics = TokenMetrics().to(ctx.device)
         with torch.no_grad(), torch.autocast(device_type, dtype=torch.bfloat16):
             for batch in valid_batches:
                 batch = {k: v.to(ctx.device) for k, v in batch.items()}
                 out = model(batch["tokens"], batch["is_pad"]).logits_BLV
-                b_loss, b_correct, b_count = masked_metrics(out, batch)
-                loss, correct, count = loss + b_loss, correct + b_correct, count + b_count
-                scored = (batch["labels"] != IGNORE_INDEX) & (batch["tokens"] == MASK_ID)
-                base -= float(unigram_V[batch["labels"][scored].cpu()].log().sum())
+                labels_BL = scored_labels(batch["tokens"], batch["labels"], config.objective)
+                metrics.update(*predicted(out, labels_BL), baseline)
         model.train()
-        sink.add(kind="valid", step=step, tokens=tokens, t_s=round(t_s, 2),
-                 loss=loss / count, perplexity=math.exp(loss / count), accuracy=correct / count,
-                 unigram_perplexity=math.exp(base / count), scored=count)  # fmt: skip
+        result = metrics.split_metrics()
+        sink.add(kind="valid", step=step, tokens=tokens, t_s=round(t_s, 2), loss=result.loss,
+                 perplexity=result.perplexity, accuracy=result.accuracy,
+                 unigram_perplexity=result.baseline_perplexity,
+                 unigram_accuracy=result.baseline_accuracy, scored=result.tokens)  # fmt: skip
 
     rng = np.random.default_rng(0)
     collate = MLMCollator()
@@ -132,8 +128,7 @@ def run(ctx: StageContext, sink: Sink) -> None:
         tokens += int((~batch["is_pad"]).sum())
         batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
         # Linear warm-up, then cosine decay to 10 % over the time budget.
-        progress = min(elapsed / train_s, 1.0)
-        factor = min(1.0, (step + 1) / warmup) * (0.55 + 0.45 * math.cos(math.pi * progress))
+        factor = lr_factor(step, warmup, 0, "cosine", 0.1, progress=elapsed / train_s)
         for group in optimizer.param_groups:
             group["lr"] = lr * factor
         with torch.autocast(device_type, dtype=torch.bfloat16):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from protein_performer.constants import VOCAB_SIZE
-from protein_performer.model.attention_kinds import KINDS, AttentionKind, get_kind
+from protein_performer.model.attention_kinds import DEFAULT_KIND, KINDS, AttentionKind, get_kind
 
 Objective = Literal["mlm", "causal"]
 ATTENTION_KINDS: tuple[str, ...] = KINDS  # declared once, by registration in attention_kinds
@@ -44,7 +44,7 @@ class PerformerConfig:
     dropout: float = 0.1
     # "favor-relu" (the paper's default Performer), "favor-softmax" (Performer-Softmax, FAVOR+
     # positive random features) or "exact" (the Transformer baseline through SDPA).
-    attention: AttentionKind = "favor-relu"
+    attention: AttentionKind = DEFAULT_KIND
     # "mlm": bidirectional, masked positions predicted; "causal": unidirectional next token.
     objective: Objective = "mlm"
     # Random features M per head for the FAVOR kinds (paper: 256); unused by "exact".

@@ -32,7 +32,7 @@ from typing import NoReturn
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
-from protein_performer.cli_support import DEBUG_ENV
+from protein_performer.debug import DEBUG_ENV
 from protein_performer.model.config import PRESETS, PerformerConfig
 from protein_performer.training.launch import UserError, datamodule_class, prepare_launch
 from protein_performer.training.lit_module import OptimConfig

@@ -17,7 +17,6 @@ positions: every labelled position for the causal objective, the <mask>ed ones f
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,11 +25,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from protein_performer.constants import MASK_ID
 from protein_performer.model.config import PerformerConfig
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.baseline import UnigramBaseline
-from protein_performer.training.metrics import SplitMetrics, TokenMetrics, predicted
+from protein_performer.training.lr_schedule import lr_factor
+from protein_performer.training.metrics import (
+    SplitMetrics,
+    TokenMetrics,
+    predicted,
+    scored_labels,
+)
 from protein_performer.training.sharding import shard_model
 
 STAGES: tuple[str, ...] = ("train", "valid", "test", "ood")
@@ -58,22 +62,6 @@ class OptimConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-def lr_factor(
-    step: int, warmup_steps: int, total_steps: int, decay: str, min_ratio: float
-) -> float:
-    """Multiplier of the peak learning rate at optimizer step `step` (0-based)."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    if decay == "constant" or total_steps <= warmup_steps:
-        return 1.0
-    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-    if decay == "linear":
-        return 1.0 - (1.0 - min_ratio) * progress
-    if decay == "cosine":
-        return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-    raise ValueError(f"decay must be constant, linear or cosine, got {decay!r}")
 
 
 class ProteinLM(L.LightningModule):
@@ -148,9 +136,8 @@ class ProteinLM(L.LightningModule):
         else:
             loss = output.logits_BLV.sum() * 0.0
         if self.config.objective == "mlm":
-            scored_BL = tokens_BL == MASK_ID
             logits_NV, labels_N = predicted(
-                output.logits_BLV, labels_BL.masked_fill(~scored_BL, -100)
+                output.logits_BLV, scored_labels(tokens_BL, labels_BL, self.config.objective)
             )
         self.metrics[f"{stage}_tokens"].update(logits_NV.detach(), labels_N, self.baseline)
         if stage == "train":

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics import Metric
 
+from protein_performer.constants import MASK_ID
 from protein_performer.training.baseline import IGNORE_INDEX, UnigramBaseline
 
 
@@ -86,6 +87,18 @@ class TokenMetrics(Metric):
     def split_metrics(self) -> SplitMetrics:
         """The accumulated numbers (summed across processes under DDP) as a `SplitMetrics`."""
         return SplitMetrics(**self.compute())
+
+
+def scored_labels(
+    tokens_BL: torch.Tensor, labels_BL: torch.Tensor, objective: str
+) -> torch.Tensor:
+    """The labels that metrics score: every labelled position for the causal objective, only
+    the `<mask>`ed inputs for MLM (BERT's 80/10/10 keeps 10 % of the selected residues
+    unchanged; scoring those would let a model "beat" the unigram baseline by copying its
+    input)."""
+    if objective != "mlm":
+        return labels_BL
+    return labels_BL.masked_fill(tokens_BL != MASK_ID, IGNORE_INDEX)
 
 
 def predicted(

@@ -8,7 +8,7 @@ import math
 
 from protein_performer.bench import cli, report
 from protein_performer.bench.attention import ATTENTION_COLUMNS, BLOCK, _peer_available, main
-from protein_performer.bench.timing import IMPLS
+from protein_performer.bench.timing import impls as timed_impls
 from protein_performer.markdown_blocks import begin
 
 
@@ -25,7 +25,7 @@ def test_quick_bench_writes_every_output(tmp_path):
     assert tuple(rows[0]) == ATTENTION_COLUMNS
     # performer-pytorch comes with the `bench` extra; without it the peer rows are left out.
     peer = _peer_available()
-    impls = [i for i in IMPLS if peer or not i.startswith("peer")]
+    impls = [i for i in timed_impls() if peer or not i.startswith("peer")]
     measured = {(r["impl"], r["mode"]) for r in rows}
     assert measured == {(i, m) for i in impls for m in ("bidirectional", "causal")}
     for r in rows:

@@ -205,28 +205,6 @@ def test_out_dash_means_stdout(command, tiny_checkpoint, tiny_causal_checkpoint,
     assert not (tmp_path / "-").exists()
 
 
-@pytest.mark.parametrize("command", ["embed", "mutations", "score", "analyze"])
-def test_progress_bars_draw_on_a_terminal(command, monkeypatch):
-    """embed, mutations, score and analyze draw a bar on a terminal (and nothing when piped)."""
-    import io
-    import sys
-
-    from protein_performer import progress
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    screen = Terminal()
-    monkeypatch.setattr(sys, "stderr", screen)
-    bar = progress.progress_bar(3, command)
-    bar.update(3)
-    bar.close()
-    assert f"{command}:" in screen.getvalue() and "/3 [" in screen.getvalue()
-    monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert progress.progress_bar(3, command).disable
-
-
 def test_debug_env_shows_the_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("PROTEIN_PERFORMER_DEBUG", "1")
     with pytest.raises(Exception, match="no such checkpoint file"):

@@ -114,3 +114,18 @@ def test_init_args_can_be_set_from_config():
     assert dm.prepare_config.ood_taxa == (5851,)
     with pytest.raises(SystemExit):
         parser.parse_args(["--data.mode=pairs"])
+
+
+def test_preparation_defaults_are_those_of_prepare_config():
+    """The DataModule builds the same PrepareConfig as `prepare` would with no options."""
+    import inspect
+
+    from protein_performer.data.prepare import PrepareConfig
+
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(ProteinDataModule.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    dm = ProteinDataModule(**defaults)
+    assert dm.prepare_config == PrepareConfig()

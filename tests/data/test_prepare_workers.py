@@ -6,7 +6,7 @@ import pytest
 
 from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.prepare import PrepareConfig, prepare
-from protein_performer.data.records import CHUNK_RECORDS
+from protein_performer.data.prepare_pass1 import CHUNK_RECORDS
 
 
 def _config(path, cache, workers):

@@ -11,7 +11,7 @@ import yaml
 
 from protein_performer.experiments import plan
 from protein_performer.experiments.collect import write_report
-from protein_performer.experiments.records import interpolate, load_run
+from protein_performer.experiments.run_records import interpolate, load_run
 from protein_performer.experiments.tables import (
     ordering_checks,
     spread,
@@ -105,7 +105,7 @@ def test_load_run_curve_counts_steps_tokens_and_time(runs_dir: Path, monkeypatch
 
 def test_table_and_ordering_compare_with_the_paper(runs_dir: Path, monkeypatch):
     monkeypatch.chdir(runs_dir.parent)
-    from protein_performer.experiments.records import load_runs
+    from protein_performer.experiments.run_records import load_runs
 
     runs = load_runs(runs_dir)
     table = table2_markdown(runs)
@@ -157,8 +157,8 @@ def test_fill_appends_missing_blocks_once():
 
 def test_analysis_markdown_reports_blosum_and_contacts(tmp_path: Path):
     from protein_performer.analysis.contact_benchmark import METHODS
+    from protein_performer.analysis.contact_precision import TOP_K
     from protein_performer.analysis.contacts import RANGES
-    from protein_performer.analysis.precision import TOP_K
     from protein_performer.experiments.collect import analysis_markdown
 
     row = {k: 0.5 for k in TOP_K} | {"random": 0.1}

@@ -12,7 +12,7 @@ import torch
 from protein_performer.cli import main as dispatch
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.tokenizer import Alphabet
-from protein_performer.generation.records import parse_header_fields
+from protein_performer.generation.sample_io import parse_header_fields
 from protein_performer.training.checkpoint import load_model
 
 AMINO_ACIDS = set("ACDEFGHIKLMNPQRSTVWYXBZUO")

@@ -6,7 +6,7 @@ import torch
 
 from protein_performer.constants import AMINO_ACID_IDS, BOS_ID, EOS_ID, PAD_ID
 from protein_performer.generation.decoder import generate, prefill
-from protein_performer.generation.records import encode_prompt
+from protein_performer.generation.sample_io import encode_prompt
 from protein_performer.generation.sampling import SamplingConfig
 from protein_performer.generation.scoring import sequence_log_likelihoods
 from protein_performer.model.config import preset

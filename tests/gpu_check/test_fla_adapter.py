@@ -11,7 +11,7 @@ import torch
 
 from protein_performer.gpu_check.fla import fla_attend
 from protein_performer.model.attention import SelfAttention
-from protein_performer.model.kernels.precision import BF16_GEMM_BOUND, relative_error
+from protein_performer.model.kernels.numeric_error import BF16_GEMM_BOUND, relative_error
 
 
 def _stand_in(q, k, v, scale=None, initial_state=None, output_final_state=False,

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 
 from protein_performer.gpu_check import cli
+from protein_performer.gpu_check.correctness import PATHS
 from protein_performer.gpu_check.flops import training_flops_per_token
 from protein_performer.gpu_check.report import markdown
 from protein_performer.gpu_check.stages import STAGES
+from protein_performer.gpu_check.throughput import variants
+from protein_performer.model.attention_kinds import specs
 from protein_performer.model.config import preset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +51,15 @@ def test_correctness_rows_cover_every_path_and_pass(quick_run):
     _, out, _ = quick_run
     doc = json.loads((out / "correctness.json").read_text())
     assert doc["all_passed"] is True
-    favor = {(r["kind"], r["causal"], r["path"]) for r in doc["rows"] if r["check"] == "favor"}
-    assert len(favor) == 2 * 2 * 3  # kinds x directions x paths
+    favor_kinds = {spec.name for spec in specs() if spec.is_favor}
+    assert favor_kinds and len(favor_kinds) < len(specs())  # FAVOR kinds and an exact one
+    attention = {(r["kind"], r["causal"], r["path"]) for r in doc["rows"]
+                 if r["check"] == "attention" and r["kind"] in favor_kinds}  # fmt: skip
+    assert attention == {(k, c, p) for k in favor_kinds for c in (False, True) for p in PATHS}
+    checked = {r["kind"] for r in doc["rows"] if r["check"] == "attention"}
+    assert checked == {spec.name for spec in specs()}
     checks = {r["check"] for r in doc["rows"]}
-    assert {"favor", "exact", "decoder", "large-norm", "fla"} <= checks
+    assert {"attention", "decoder", "large-norm", "fla"} <= checks
     bf16 = [r for r in doc["rows"] if r.get("path") == "bf16-gemm" and r["status"] == "ok"]
     assert all(0 < r["out_err"] < doc["bf16_bound"] for r in bf16)
 
@@ -78,13 +86,8 @@ def test_training_run_logs_a_loss_curve_and_throughput_rows(quick_run):
     assert all(r["loss"] > 0 and r["unigram_perplexity"] > 1 for r in valid)
     assert train["tokens_seen"] > 0
     rows = json.loads((out / "throughput.json").read_text())["rows"]
-    assert {r["variant"] for r in rows} == {
-        "exact",
-        "favor-relu",
-        "favor-softmax",
-        "favor-relu+bf16gemm",
-        "favor-softmax+bf16gemm",
-    }
+    assert {r["variant"] for r in rows} == set(variants())
+    assert {spec.name for spec in specs()} < set(variants())  # and the bf16-GEMM twins
     assert all(r["tokens_per_s"] > 0 and r["model_tflops"] > 0 for r in rows)
 
 
@@ -164,3 +167,9 @@ def test_report_rerenders_docs_from_copied_json(quick_run, tmp_path):
     text = docs.read_text()
     assert "Hand-written prose that must survive." in text and "### correctness" in text
     assert report_main([str(tmp_path / "nothing"), str(docs)]) == 2
+
+
+def test_exact_training_flops_are_the_hand_count():
+    exact = preset("tiny_l2_d64", attention="exact")  # C 64, F 128, V 30, 2 layers, L 100
+    # per layer: 4·64² + 2·64·128 + 2·100·64 (QKᵀ and AV, bidirectional)
+    assert training_flops_per_token(exact, 100) == 6 * (2 * (16384 + 16384 + 12800) + 64 * 30)

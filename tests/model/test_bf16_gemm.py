@@ -9,7 +9,7 @@ import torch
 from protein_performer.model import kernels as K
 from protein_performer.model.attention import SelfAttention
 from protein_performer.model.config import PerformerConfig, preset
-from protein_performer.model.kernels.precision import BF16_GEMM_BOUND, path_error
+from protein_performer.model.kernels.numeric_error import BF16_GEMM_BOUND, path_error
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.model.recurrent import attention_step, init_layer_state
 

@@ -7,7 +7,6 @@ what would have been a traceback.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -141,8 +140,7 @@ def test_train_bad_input(case, tmp_path, capsys, tiny_fasta, tiny_cache_dir, tin
 def test_failed_launch_keeps_the_existing_run_record(tmp_path, capsys, tiny_fasta, tiny_cache_dir):
     """`train --name tk1 --data.batch_size 0 --model.attention exact` next to a favor-relu run
     must not touch its config.yaml or add a logs/version_k."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import train_tiny
+    from tests.helpers import train_tiny
 
     run = tmp_path / "runs" / "tk1"
     train_tiny(run, tiny_fasta, tiny_cache_dir)

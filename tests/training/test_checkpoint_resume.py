@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
 
 import lightning as L
@@ -17,9 +16,7 @@ from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.checkpoint import load_model, read_checkpoint
 from protein_performer.training.lit_module import OptimConfig, ProteinLM
 from protein_performer.training.run import TrainerConfig, build_trainer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import KillAt  # noqa: E402
+from tests.helpers import KillAt
 
 
 class FixedBatches(L.LightningDataModule):

@@ -62,8 +62,7 @@ def test_fast_dev_run_from_the_real_tiny_config(tiny_fasta, tiny_cache_dir, tmp_
 def test_init_from_an_exact_checkpoint_evaluates_then_fine_tunes(
     tiny_fasta, tiny_cache_dir, tmp_path, capsys
 ):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import train_tiny
+    from tests.helpers import train_tiny
 
     exact = train_tiny(tmp_path / "exact", tiny_fasta, tiny_cache_dir, attention="exact")
     argv = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
@@ -21,10 +20,9 @@ from protein_performer.training.cli import main as train_main
 from protein_performer.training.lit_module import OptimConfig, ProteinLM
 from protein_performer.training.resume_io import AtomicCheckpointIO, remove_stale_temporaries
 from protein_performer.training.run import TrainerConfig, build_trainer
+from tests.helpers import KillAt, train_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from conftest import KillAt, train_tiny  # noqa: E402
 
 
 def _cli_args(fasta, cache, runs, *extra):

@@ -8,7 +8,7 @@ import torch
 from protein_performer.model.config import preset
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.training.checkpoint import transfer_weights
-from protein_performer.training.lit_module import lr_factor
+from protein_performer.training.lr_schedule import lr_factor
 
 
 def test_linear_warmup_then_decay():
@@ -20,6 +20,14 @@ def test_linear_warmup_then_decay():
     assert lr_factor(100, 10, 100, "cosine", 0.0) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match="decay"):
         lr_factor(50, 10, 100, "step", 0.1)
+
+
+def test_a_run_bounded_by_time_decays_by_its_own_progress():
+    # total_steps is unknown (0): the progress fraction drives the decay after warm-up.
+    assert lr_factor(1, 4, 0, "cosine", 0.1) == pytest.approx(0.5)
+    assert lr_factor(50, 4, 0, "cosine", 0.1, progress=0.0) == pytest.approx(1.0)
+    assert lr_factor(50, 4, 0, "cosine", 0.1, progress=0.5) == pytest.approx(0.55)
+    assert lr_factor(50, 4, 0, "cosine", 0.1, progress=2.0) == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(

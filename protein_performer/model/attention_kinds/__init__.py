@@ -4,6 +4,12 @@ map, the attention op, its L×L matrix, the token-by-token decoding state) lives
 interface, so `SelfAttention`, the recurrent decoder, the CLIs and the benchmarks never compare
 kind strings. Adding a kernel is one new file plus one line in `_REGISTERED` below.
 
+What the tools need to know of a kind is a property of its spec: whether it is FAVOR or exact
+(`is_favor`), whether bf16 GEMMs apply (`supports_bf16_gemm`), its decoder, its FLOP count
+(`attention_macs_per_token`), its benchmark label and performer-pytorch peer. The kinds that
+play a fixed part (the default, the exact reference, the FAVOR+ softmax estimator whose
+targets the benchmarks report) are named below, and nowhere else.
+
 Shape legend: B batch, H heads, L length, D head dim, M random features.
 """
 
@@ -21,6 +27,13 @@ _REGISTERED: tuple[AttentionKindSpec, ...] = (FavorRelu(), FavorSoftmax(), Exact
 REGISTRY: dict[str, AttentionKindSpec] = {spec.name: spec for spec in _REGISTERED}
 KINDS: tuple[str, ...] = tuple(REGISTRY)
 
+# The paper's default Performer (Choromanski et al. 2021, §4: generalized ReLU attention).
+DEFAULT_KIND: str = FavorRelu.name
+# The exact softmax Transformer every approximation is measured against.
+EXACT_KIND: str = ExactSoftmax.name
+# FAVOR+ (positive orthogonal random features for softmax): the kernel of the speed targets.
+FAVOR_PLUS_KIND: str = FavorSoftmax.name
+
 
 def get_kind(name: str) -> AttentionKindSpec:
     """The registered kind called `name`; ValueError listing the kinds otherwise."""
@@ -29,4 +42,20 @@ def get_kind(name: str) -> AttentionKindSpec:
     return REGISTRY[name]
 
 
-__all__ = ["KINDS", "REGISTRY", "AttentionKind", "AttentionKindSpec", "get_kind"]
+def specs() -> tuple[AttentionKindSpec, ...]:
+    """Every registered kind, in registration order, read at call time (so a kind registered
+    after import, as the tests do, is measured like the others)."""
+    return tuple(REGISTRY.values())
+
+
+__all__ = [
+    "DEFAULT_KIND",
+    "EXACT_KIND",
+    "FAVOR_PLUS_KIND",
+    "KINDS",
+    "REGISTRY",
+    "AttentionKind",
+    "AttentionKindSpec",
+    "get_kind",
+    "specs",
+]

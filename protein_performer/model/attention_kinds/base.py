@@ -15,7 +15,7 @@ import torch
 from protein_performer.model import kernels
 from protein_performer.model import recurrent as rnn
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the layer holds a spec (the seam): the spec only names the layer's type
     from protein_performer.model.attention import SelfAttention
 
 
@@ -32,6 +32,21 @@ class AttentionKindSpec:
     label: str = ""
     # Whether the layer keeps a persistent `projection_MD` buffer (saved in checkpoints).
     has_projection_buffer: bool = False
+    # A FAVOR kind (features φ, attention linear in L) rather than the exact L×L softmax: the
+    # GPU checks hold FAVOR kinds to the float64 reference path by path (fp32, bf16 GEMMs).
+    is_favor: bool = False
+    # Whether `bf16_gemm=True` changes anything: the kind has GEMMs it may run in bf16.
+    supports_bf16_gemm: bool = False
+    # Whether the kind estimates softmax attention (so it is compared with the exact kind).
+    estimates_softmax: bool = False
+    # performer-pytorch's implementation of the same kernel in the benchmark tables, if any.
+    peer: str = ""
+
+    def attention_macs_per_token(self, config, length: int, chunk: int) -> float:
+        """Multiply-adds of one token's attention in one layer of `config` (a
+        `PerformerConfig`) at sequence length `length` (causal FAVOR: chunks of `chunk`), for
+        MFU; elementwise work is not counted."""
+        raise NotImplementedError
 
     def uses_projection(self, layer: SelfAttention) -> bool:
         """Whether `projection_MD` holds a random draw (False: empty or absent)."""
@@ -79,6 +94,18 @@ class FeatureMapKind(AttentionKindSpec):
 
     decoder = "favor-state"
     has_projection_buffer = True
+    is_favor = True
+    supports_bf16_gemm = True
+
+    def attention_macs_per_token(self, config, length: int, chunk: int) -> float:
+        # Features of q and k: 2·M·C; bidirectional: the two attention GEMMs 2·H·M·(D+1) (the
+        # ones column carries the normaliser); causal: chunk state and inter-chunk read
+        # 2·H·M·(D+1) plus the masked c×c block c·H·(M+D+1), computed whole, so counted whole.
+        c, h, d, m = config.d_model, config.n_heads, config.head_dim, config.n_features
+        gemms = 2 * m * c + 2 * h * m * (d + 1)
+        if not config.causal:
+            return gemms
+        return gemms + min(chunk, length) * h * (m + d + 1)
 
     def attend(self, layer, q_BHLD, k_BHLD, v_BHLD, is_pad_BL) -> torch.Tensor:
         phi_q_BHLM = self.feature_map(layer, q_BHLD, is_query=True)

@@ -14,6 +14,10 @@ class ExactSoftmax(AttentionKindSpec):
     decoder = "kv-cache"
     label = "exact-sdpa"  # what runs: torch's scaled_dot_product_attention
 
+    def attention_macs_per_token(self, config, length: int, chunk: int) -> float:
+        # QKᵀ and AV: 2·L·C, half of that when causal (as PaLM counts, Chowdhery et al. 2022).
+        return (1.0 if config.causal else 2.0) * length * config.d_model
+
     def attend(self, layer, q_BHLD, k_BHLD, v_BHLD, is_pad_BL):
         return kernels.exact_attention(
             q_BHLD,

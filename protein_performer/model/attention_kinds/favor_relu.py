@@ -11,6 +11,7 @@ from protein_performer.model.attention_kinds.base import FeatureMapKind
 
 class FavorRelu(FeatureMapKind):
     name = "favor-relu"
+    peer = "peer-relu"  # performer-pytorch's generalized attention (ReLU features)
 
     def uses_projection(self, layer) -> bool:
         return layer.relu_projection

@@ -11,6 +11,8 @@ from protein_performer.model.attention_kinds.base import FeatureMapKind
 
 class FavorSoftmax(FeatureMapKind):
     name = "favor-softmax"
+    estimates_softmax = True
+    peer = "peer-favor"  # performer-pytorch's FAVOR+ softmax features
 
     def uses_projection(self, layer) -> bool:
         return True

@@ -12,7 +12,7 @@ Low-precision GEMMs (`gemm_dtype=torch.bfloat16`): the two large GEMMs take bf16
 accumulate in fp32 inside the GEMM (cuBLAS / oneDNN), while the normaliser D̂ = φ(Q)(φ(K)ᵀ1) is
 computed apart in the features' dtype (fp32), an O(L·M) matrix-vector product: a rounded
 normaliser would bias every output row, whereas rounding inside the numerator averages out.
-Its error against float64 stays within `kernels.precision.BF16_GEMM_BOUND` (measured by
+Its error against float64 stays within `kernels.numeric_error.BF16_GEMM_BOUND` (measured by
 `python -m protein_performer.gpu_check --stages correctness`; docs/gpu.md, "bf16 GEMMs").
 """
 

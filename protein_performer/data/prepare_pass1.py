@@ -24,7 +24,7 @@ from protein_performer.data.shards import BucketSpill
 from protein_performer.data.splits import key_hash, sequence_digest
 from protein_performer.data.tokenizer import Alphabet, InvalidResidueError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # prepare imports this module (its pass 1); here only the type is named
     from protein_performer.data.prepare import PrepareConfig
 
 CHUNK_RECORDS = 2048

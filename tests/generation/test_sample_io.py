@@ -6,7 +6,7 @@ import pytest
 
 from protein_performer.constants import BOS_ID, VOCAB
 from protein_performer.data.fasta import FastaWarning, iter_fasta
-from protein_performer.generation.records import (
+from protein_performer.generation.sample_io import (
     FastaRecord,
     PromptError,
     SequenceScore,

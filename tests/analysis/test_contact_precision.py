@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
+from protein_performer.analysis.contact_precision import (
+    mean_precision,
+    precision_at,
+    range_precision,
+)
 from protein_performer.analysis.contacts import range_mask
-from protein_performer.analysis.precision import mean_precision, precision_at, range_precision
 
 
 def _hand_built(length=50):

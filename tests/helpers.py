@@ -1,0 +1,98 @@
+"""Helpers that test modules import (`from tests.helpers import ...`; pytest puts the
+repository root on the path, see pyproject): a small real FASTA, a tiny real training run, and
+a callback that simulates a crash. The fixtures of `tests/conftest.py` are built on them.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import lightning as L
+
+from protein_performer.paths import UNIPROT_SAMPLE
+
+N_HEAD_RECORDS = 300
+N_EXTRA_OOD = 12
+
+
+def _records(path: Path):
+    header, lines = None, []
+    with gzip.open(path, "rt") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if line.startswith(">"):
+                if header is not None:
+                    yield header, "".join(lines)
+                header, lines = line, []
+            elif line:
+                lines.append(line)
+    if header is not None:
+        yield header, "".join(lines)
+
+
+def write_tiny_fasta(out: Path) -> Path:
+    from protein_performer.data.prepare import DEFAULT_OOD_TAXA
+
+    ood_tags = tuple(f" OX={taxon} " for taxon in DEFAULT_OOD_TAXA)
+    chosen, extra = [], 0
+    for i, (header, sequence) in enumerate(_records(UNIPROT_SAMPLE)):
+        if i < N_HEAD_RECORDS:
+            chosen.append((header, sequence))
+        elif any(tag in header + " " for tag in ood_tags):
+            chosen.append((header, sequence))
+            extra += 1
+        if i >= N_HEAD_RECORDS and extra >= N_EXTRA_OOD:
+            break
+    with open(out, "w") as handle:
+        for header, sequence in chosen:
+            handle.write(f"{header}\n{sequence}\n")
+    return out
+
+
+def train_tiny(
+    run_dir: Path,
+    fasta: Path,
+    cache_dir: Path,
+    objective: str = "mlm",
+    attention: str = "favor-relu",
+    max_steps: int = 6,
+) -> Path:
+    """Train `tiny_l2_d64` for `max_steps` with a real Trainer; returns checkpoints/last.ckpt."""
+    import lightning as L
+
+    from protein_performer.data.datamodule import ProteinDataModule
+    from protein_performer.model.config import preset
+    from protein_performer.training.lit_module import OptimConfig, ProteinLM
+    from protein_performer.training.run import TrainerConfig, build_trainer
+
+    L.seed_everything(0, verbose=False)
+    datamodule = ProteinDataModule(
+        fasta=str(fasta), cache_dir=str(cache_dir), objective=objective, max_len=64,
+        batch_size=8, eval_max_sequences=16,
+    )  # fmt: skip
+    module = ProteinLM(
+        preset("tiny_l2_d64", attention=attention, objective=objective),
+        OptimConfig(warmup_steps=2),
+    )
+    trainer_cfg = TrainerConfig(
+        max_steps=max_steps, val_check_interval=max_steps, checkpoint_every_n_steps=max_steps,
+        log_every_n_steps=1, accelerator="cpu", devices=1, redraw_every_n_steps=2,
+        enable_progress_bar=False,
+    )  # fmt: skip
+    trainer = build_trainer(trainer_cfg, run_dir)
+    trainer.fit(module, datamodule=datamodule)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert last.is_file(), f"{last} was not written"
+    return last
+
+
+class KillAt(L.Callback):
+    """Simulates a crash: raises before training batch `step` starts."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step == self.step:
+            raise RuntimeError("killed")
