@@ -33,7 +33,7 @@ from protein_performer.constants import (
     VOCAB_SIZE,
 )
 from protein_performer.data.batching import CausalCollator, MLMCollator
-from protein_performer.data.msa import MSA, gap_fraction_filter, read_msa
+from protein_performer.data.msa import MSA, check_trainable, gap_fraction_filter, read_msa
 from protein_performer.data.msa_weights import effective_depth, sequence_weights
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.paths import CACHE_DIR, PF00595_DIR
@@ -177,6 +177,7 @@ class FamilyDataModule(L.LightningDataModule):
             max_row_gaps=cfg.max_row_gaps,
             max_col_gaps=cfg.max_col_gaps,
         )
+        check_trainable(msa)
         weights = cached_weights(msa, cfg.identity_threshold, cfg.cache_dir)
         self.msa, self.weights_N = msa, weights
         self.split_N = np.array(

@@ -56,6 +56,13 @@ class FamilyEvalConfig:
     methods: tuple[str, ...] | None = None
     # Bootstrap resamples for the Spearman intervals.
     n_boot: int = 1000
+    # The scan's column of variant names (`A12G`, `A12G:K15R`).
+    mutant_column: str = "mutant"
+
+    def __post_init__(self) -> None:
+        # Checked here so that a bad value stops `family` before training, not after it.
+        if not isinstance(self.n_boot, int) or self.n_boot < 1:
+            raise ValueError(f"n_boot must be an integer >= 1, got {self.n_boot!r}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,8 @@ def setup_evaluation(
         column_map = identity_map(wild_type, cfg.offset)
     else:
         column_map = map_wild_type(datamodule.msa, wild_type, cfg.offset, cfg.query)
-    scan = read_scan(cfg.scan, wild_type, score_column=cfg.score_column, offset=cfg.offset)
+    scan = read_scan(cfg.scan, wild_type, score_column=cfg.score_column, offset=cfg.offset,
+                     mutant_column=cfg.mutant_column)  # fmt: skip
     frame = aligned_frame(column_map)
     statuses = [variant_status(v, frame.position_of) for v in scan.variants]
     return FamilyEvaluation(scan, column_map, statuses)

@@ -21,6 +21,18 @@ def fit_model_config(model: PerformerConfig, datamodule: FamilyDataModule) -> Pe
     return model.replace(vocab_size=datamodule.config.vocab_size, max_len=max_len)
 
 
+def check_splits(datamodule: FamilyDataModule) -> None:
+    """Refuse, before training, rows that leave nothing to train on or nothing to evaluate."""
+    sizes = {split: len(items) for split, items in datamodule.items.items()}
+    if not sizes.get("train") or not (sizes.get("valid") or sizes.get("test")):
+        raise ValueError(
+            f"{datamodule.config.msa}: {datamodule.msa.depth} rows split into "
+            + ", ".join(f"{k} {v}" for k, v in sizes.items())
+            + "; training needs train rows and valid or test rows (a deeper alignment, or "
+            "larger --data.valid_fraction / --data.test_fraction)"
+        )
+
+
 def train_family(
     model: PerformerConfig,
     optim: OptimConfig,
@@ -36,6 +48,7 @@ def train_family(
     L.seed_everything(seed, workers=True, verbose=False)
     datamodule = FamilyDataModule(data, objective=model.objective)
     datamodule.setup("fit")
+    check_splits(datamodule)
     module = ProteinLM(fit_model_config(model, datamodule), optim)
     if init_from:
         n = init_family_from(init_from, module.model)
