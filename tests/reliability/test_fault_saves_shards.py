@@ -217,3 +217,25 @@ def test_readers_survive_concurrent_forced_rebuilds(tmp_path, tiny_fasta):
     _report("race", seed=0, where=f"{loads[0]} loads", killed=False, survived=not errors)
     assert not errors, f"{len(errors)} of {loads[0] + len(errors)} loads failed: {errors[:2]}"
     assert loads[0] > 0
+
+
+def test_a_flipped_byte_between_head_and_tail_is_caught_by_the_content_checksum(
+    tmp_path, tiny_fasta, monkeypatch
+):
+    """The cheap checksum reads only a shard's ends; the byte between them is the xxh3's."""
+    from protein_performer.data import manifest
+    from protein_performer.data.prepare import PrepareConfig, PreparedDataError, prepare
+
+    monkeypatch.setattr(manifest, "CHECK_BYTES", 256)
+    config = PrepareConfig(fasta=str(tiny_fasta), cache_dir=str(tmp_path / "cache"))
+    built = prepare(config)
+    built.load()  # the first use after the build reads every byte, and records it
+    assert (built.path / manifest.VERIFIED_NAME).is_file()
+    shard = max(built.path.glob("*/data-*.arrow"), key=lambda p: p.stat().st_size)
+    data = bytearray(shard.read_bytes())
+    assert len(data) > 4 * 256
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))  # a rewrite: a new modification time
+    with pytest.raises(PreparedDataError, match="content checksum differs"):
+        built.load()
+    assert prepare(config).built  # the next prepare rebuilds it
