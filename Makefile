@@ -75,7 +75,8 @@ test: $(STAMP) ## Run the test suite (CPU, a few minutes)
 soak: $(STAMP) ## Fault injection: SOAK seeded kills each of prepare --force and training, then counts
 	rm -f reports/soak.jsonl && mkdir -p reports
 	PP_FAULT_ITERATIONS=$(SOAK) PP_FAULT_TIMED=1 PP_FAULT_REPORT=reports/soak.jsonl \
-		WANDB_MODE=disabled $(PY) -m pytest -q tests/reliability/test_fault_injection.py; \
+		WANDB_MODE=disabled $(PY) -m pytest -q tests/reliability/test_fault_injection.py \
+		tests/reliability/test_fault_saves_shards.py; \
 	status=$$?; $(PY) -m tests.reliability.fault_counts reports/soak.jsonl; exit $$status
 
 lint: $(STAMP) ## ruff check + format check (99 columns, notebooks included)

@@ -8,8 +8,10 @@ The flags are declared here once so that every command spells them the same way.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -132,14 +134,71 @@ def user_errors() -> tuple[type[BaseException], ...]:
             OSError)  # fmt: skip
 
 
+# Loggers whose records (e.g. Lightning's "GPU available: ...") are held with the warnings.
+_HELD_LOGGERS = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+
+
+class HeldOutput:
+    """Python warnings and Lightning's start-up log lines, held back while a command checks its
+    input: `replay()` shows them once it got past that point; after a user error they are
+    dropped, so the one-line error stands alone (`PROTEIN_PERFORMER_DEBUG=1` shows them)."""
+
+    def __init__(self) -> None:
+        self._warnings = warnings.catch_warnings(record=True)
+        self._records: list[logging.LogRecord] = []
+        self._handler = _ListHandler(self._records)
+        self._caught: list[warnings.WarningMessage] = []
+
+    def __enter__(self) -> HeldOutput:
+        self._caught = self._warnings.__enter__()  # keeps the filters in force (ignored stay so)
+        for name in _HELD_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.addHandler(self._handler)
+            logger.propagate = False
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._warnings.__exit__(*exc)
+        for name in _HELD_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.removeHandler(self._handler)
+            logger.propagate = True
+
+    def replay(self) -> None:
+        """Show what was held, in order, as it would have been shown."""
+        for record in self._records:
+            logging.getLogger(record.name).handle(record)
+        for w in self._caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+        self._records.clear()
+        self._caught.clear()
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def one_line(error: BaseException) -> str:
+    return " ".join(str(error).split("\n")[0].split()) or type(error).__name__
+
+
 def run(prog: str, body: Callable[[], int]) -> int:
-    """Run a command's body; a user error ends as one line on stderr and exit status 2
-    (`PROTEIN_PERFORMER_DEBUG=1` re-raises it, traceback and all)."""
-    try:
+    """Run a command's body; a user error ends as one line on stderr and exit status 2, with no
+    warning printed before it. Warnings of a successful run are shown when it ends.
+    `PROTEIN_PERFORMER_DEBUG=1` holds nothing back and lets the error raise, traceback and all."""
+    if os.environ.get(DEBUG_ENV) == "1":
         return body()
-    except user_errors() as error:
-        if os.environ.get(DEBUG_ENV) == "1":
-            raise
-        message = " ".join(str(error).split("\n")[0].split()) or type(error).__name__
-        print(f"{prog}: {message}", file=sys.stderr)
-        return 2
+    held = HeldOutput()
+    with held:
+        try:
+            code = body()
+        except user_errors() as error:
+            print(f"{prog}: {one_line(error)}", file=sys.stderr)
+            return 2
+    held.replay()
+    return code

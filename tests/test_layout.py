@@ -75,6 +75,8 @@ def test_attention_kind_names_appear_only_in_their_registry():
         if isinstance(node, ast.Constant) and node.value in names
     ]
     assert not hits, "\n".join(hits)
+
+
 # The layers of README "Layers" and docs/ARCHITECTURE.md, lowest first; a module may import its
 # own layer and the ones below. Siblings share a rank.
 LAYER_RANK = {

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from protein_performer.analysis.contact_precision import range_precision
 from protein_performer.analysis.contact_regression import apc_mean
 from protein_performer.analysis.contacts import range_mask, sym_apc, true_contacts
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.placement import Placement
-from protein_performer.analysis.contact_precision import range_precision
 from protein_performer.analysis.structures import Bpti
 from protein_performer.data.tokenizer import Alphabet
 

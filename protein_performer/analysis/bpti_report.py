@@ -24,9 +24,9 @@ from protein_performer.analysis.bpti_contacts import (
     bpti_contacts,
     general_reading,
 )
+from protein_performer.analysis.contact_precision import TOP_K
 from protein_performer.analysis.contacts import RANGES
 from protein_performer.analysis.placement import is_aligned_model, place
-from protein_performer.analysis.contact_precision import TOP_K
 from protein_performer.analysis.structures import Bpti, load_bpti
 from protein_performer.plots import attention as attention_plots
 from protein_performer.plots import contacts as contact_plots

@@ -23,19 +23,26 @@ def _open_text(path: Path):
 
 
 def read_column_distances(path: str | Path, n_columns: int) -> np.ndarray:
-    """[C, C] distances in Å, symmetric, NaN for pairs the file does not list."""
+    """[C, C] distances in Å, symmetric, NaN for pairs the file does not list.
+
+    A distance that is not a finite number >= 0, a pair listed twice (in either order) and a
+    file with no pairs are errors naming `file:line`: each would otherwise turn into precisions
+    that read like results (a negative distance is a contact at every threshold).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such contact-map file")
     dist_CC = np.full((n_columns, n_columns), np.nan)
+    first_line: dict[tuple[int, int], int] = {}
     with _open_text(path) as handle:
         for line_no, line in enumerate(handle, start=1):
             fields = line.split()
             if not fields:
                 continue
             try:
-                i, j, distance = int(float(fields[0])), int(float(fields[1])), float(fields[-1])
-            except (ValueError, IndexError):
+                i, j = int(float(fields[0])), int(float(fields[1]))
+                distance = float(fields[-1])
+            except (ValueError, IndexError, OverflowError):
                 raise ValueError(
                     f"{path}:{line_no}: expected 'i j [score] distance', got {line.strip()!r}"
                 ) from None
@@ -44,7 +51,21 @@ def read_column_distances(path: str | Path, n_columns: int) -> np.ndarray:
                     f"{path}:{line_no}: columns {i}, {j} outside 1..{n_columns} "
                     f"(or fewer than 3 fields)"
                 )
+            if not (np.isfinite(distance) and distance >= 0):
+                raise ValueError(
+                    f"{path}:{line_no}: distance {fields[-1]!r} of columns {i}, {j} is not a "
+                    f"finite number >= 0 (Å)"
+                )
+            pair = (min(i, j), max(i, j))
+            if pair in first_line:
+                raise ValueError(
+                    f"{path}:{line_no}: columns {i}, {j} listed again (first at line "
+                    f"{first_line[pair]}); give each pair once"
+                )
+            first_line[pair] = line_no
             dist_CC[i - 1, j - 1] = dist_CC[j - 1, i - 1] = distance
+    if not first_line:
+        raise ValueError(f"{path}:1: no 'i j [score] distance' rows: an empty contact map")
     return dist_CC
 
 

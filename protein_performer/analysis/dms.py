@@ -7,7 +7,8 @@ of three states, all counted, none dropped silently:
 - "synonymous": every part is `X<n>X`; it scores 0 by definition;
 - "unscorable": some mutated residue has no position (e.g. outside the alignment's columns).
 
-A wild-type letter that disagrees with the sequence is an error naming the variant and line.
+A wild-type letter that disagrees with the sequence is an error naming the variant and line, as
+are short rows, missing or non-finite measurements and a variant listed twice.
 """
 
 from __future__ import annotations
@@ -63,28 +64,75 @@ def read_scan(
     offset: int = 1,
     mutant_column: str = "mutant",
 ) -> Scan:
-    """Parse a scan CSV; rows with an empty or non-numeric score are an error naming the line."""
+    """Parse a scan CSV (a UTF-8 byte-order mark, as spreadsheets write it, is read as none).
+
+    Refused with `file:line`: a row with too few fields, an empty, non-numeric or non-finite
+    measurement, and a variant listed twice (two rows for one variant would count it twice in
+    any correlation, and conflicting values have no right average). A column whose values are
+    all equal is refused too: every rank correlation against it is undefined.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such scan file")
-    with open(path, newline="") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         for column, flag in ((mutant_column, "--mutant-column"), (score_column, "--score")):
             if column not in header:
                 raise ValueError(f"{path}:1: no column {column!r} ({flag}); columns are {header}")
-        variants = []
+        variants, seen = [], {}
         for line, row in enumerate(reader, start=2):
-            text = (row[mutant_column] or "").strip()
-            try:
-                measured = float(row[score_column])
-                mutations = parse_mutations(text, wild_type, offset=offset, allow_synonymous=True)
-            except ValueError as error:
-                raise ValueError(f"{path}:{line}: variant {text!r}: {error}") from None
-            variants.append(Variant(text, measured, mutations, line))
+            variant = _read_row(row, path, line, wild_type, offset, mutant_column, score_column)
+            # `A12G:K15R` and `K15R:A12G` are one variant; synonymous parts count too.
+            key = tuple(sorted(part.strip() for part in variant.text.split(":")))
+            if key in seen:
+                raise ValueError(
+                    f"{path}:{line}: variant {variant.text!r} is listed again (first at line "
+                    f"{seen[key]}); a scan lists each variant once: average its rows first"
+                )
+            seen[key] = line
+            variants.append(variant)
     if not variants:
         raise ValueError(f"{path}: the scan has no variants")
+    measured = np.array([v.measured for v in variants])
+    if np.all(measured == measured[0]):
+        raise ValueError(
+            f"{path}: column {score_column!r} (--score) is constant ({measured[0]:g} in all "
+            f"{len(variants)} rows): no correlation with it is defined"
+        )
     return Scan(str(path), score_column, wild_type, offset, tuple(variants))
+
+
+def _read_row(
+    row: dict, path: Path, line: int, wild_type: str, offset: int, mutant_column: str,
+    score_column: str,
+) -> Variant:  # fmt: skip
+    # DictReader fills the fields a short row lacks with None, and files a long row's extra
+    # fields under the key None.
+    if None in row.values() or None in row:
+        given = sum(v is not None for k, v in row.items() if k is not None)
+        given += len(row.get(None) or ())
+        header = sum(k is not None for k in row)
+        raise ValueError(
+            f"{path}:{line}: {given} comma-separated field(s), the header has {header}"
+        )
+    text = row[mutant_column].strip()
+    value = row[score_column].strip()
+    try:
+        measured = float(value)
+    except ValueError:
+        what = "no measurement" if not value else f"measurement {value!r} is not a number"
+        raise ValueError(f"{path}:{line}: variant {text!r}: {what} ({score_column})") from None
+    if not np.isfinite(measured):
+        raise ValueError(
+            f"{path}:{line}: variant {text!r}: measurement {value!r} is not finite "
+            f"({score_column}); remove the row or give a number"
+        )
+    try:
+        mutations = parse_mutations(text, wild_type, offset=offset, allow_synonymous=True)
+    except ValueError as error:
+        raise ValueError(f"{path}:{line}: variant {text!r}: {error}") from None
+    return Variant(text, measured, mutations, line)
 
 
 def variant_status(variant: Variant, position_of: np.ndarray) -> str:

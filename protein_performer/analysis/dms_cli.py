@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", type=Path, required=True, help="model to score with")
     parser.add_argument("--scan", type=Path, required=True, help="CSV with a mutant column")
     parser.add_argument("--score", required=True, help="the scan's measured-score column")
-    parser.add_argument("--mutant-column", default="mutant")
+    parser.add_argument("--mutant-column", default="mutant", help="the scan's variant column")
     parser.add_argument("--wild-type", type=Path, required=True, help="FASTA of the wild type")
     parser.add_argument("--offset", type=int, default=1, help="number of the first residue")
     parser.add_argument("--msa", type=Path, default=None, help="the family alignment")
@@ -51,13 +51,19 @@ def run(args: argparse.Namespace) -> int:
     from protein_performer.family.pipeline import evaluate_and_report
     from protein_performer.model.io import load_model
 
-    for path, flag in ((args.checkpoint, "--checkpoint"), (args.scan, "--scan"),
+    if not args.checkpoint.exists():
+        raise FileNotFoundError(f"--checkpoint {args.checkpoint}: no such file or directory")
+    for path, flag in ((args.scan, "--scan"),
                        (args.wild_type, "--wild-type"), (args.msa, "--msa"),
                        (args.contacts, "--contacts")):  # fmt: skip
         if path is not None and not path.is_file():
             raise FileNotFoundError(f"{flag} {path}: no such file")
     if args.n_boot < 1:
         raise ValueError(f"--n-boot must be >= 1, got {args.n_boot}")
+    if args.contacts is not None and args.msa is None:
+        raise ValueError("--contacts needs --msa: a column contact map is over its columns")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out}: is a file; give a folder for the reports")
     model = load_model(args.checkpoint)
     datamodule = None
     if args.msa is not None:
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         offset=args.offset, query=args.query,
         contacts=str(args.contacts) if args.contacts else None,
         methods=tuple(args.method) if args.method else None, n_boot=args.n_boot,
+        mutant_column=args.mutant_column,
     )  # fmt: skip
     evaluate_and_report(model, datamodule, cfg, args.out, name=args.checkpoint.stem,
                         extra={"checkpoint": str(args.checkpoint)})  # fmt: skip

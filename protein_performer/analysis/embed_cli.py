@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Per-sequence (mean) or per-residue embeddings of a layer, as .npz"
     )
-    cs.add_fasta_flag(parser, help="input FASTA (.gz accepted)")
+    cs.add_fasta_flag(parser, required=False, help="input FASTA (.gz accepted)")
+    # The earlier spelling `embed FASTA --out ...` keeps working.
+    parser.add_argument("fasta_positional", nargs="?", type=Path, help=argparse.SUPPRESS)
     cs.add_out_flag(parser, what="output .npz file", required=True)
     cs.add_checkpoint_flag(parser)
     parser.add_argument(
@@ -48,7 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.fasta is not None and args.fasta_positional is not None:
+        parser.error("give the FASTA once: --fasta FILE (or the older positional FILE)")
+    args.fasta = args.fasta or args.fasta_positional
+    if args.fasta is None:
+        parser.error("the following arguments are required: --fasta")
     return cs.run(PROG, lambda: _embed(args))
 
 

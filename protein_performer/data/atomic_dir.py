@@ -1,10 +1,11 @@
 """Directories that appear whole or not at all, safe under kills and concurrent builders.
 
 A result is built in `parent/.tmp-<key>-<pid>-<random>/` and moved to `parent/<key>/` by
-`swap_in`: the old result (if any) is renamed aside to `.old-<key>-...`, the new one renamed in,
-and the old one deleted last. Each step is one `rename(2)` on one filesystem, so a kill at any
-moment leaves `<key>/` either the complete old result, the complete new one, or absent (between
-the two renames, with the old one kept aside); never a half-deleted mixture.
+`swap_in`: on Linux the two names are exchanged in one `renameat2(RENAME_EXCHANGE)`, so
+`<key>/` is at every moment the complete old result or the complete new one. Elsewhere the old
+result is renamed aside to `.old-<key>-...` and the new one renamed in: `<key>/` is then absent
+between the two renames (the old one kept aside), never a half-deleted mixture. The old result
+is deleted last.
 
 Builders of the same key serialise on an advisory `flock(2)` on `parent/.lock-<key>`, held
 while building: the second builder waits, then finds the first one's result (or, when forced,
@@ -18,6 +19,8 @@ filesystem it is only as good as that filesystem's lock support.)
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import os
 import shutil
@@ -92,11 +95,40 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h: swap the two names in one step
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the names `a` and `b` in one `renameat2(RENAME_EXCHANGE)` (Linux >= 3.15); False
+    where the system or filesystem cannot, and nothing was changed."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]  # fmt: skip
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    errno_ = ctypes.get_errno()
+    if errno_ in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(errno_, f"renameat2({a}, {b}): {os.strerror(errno_)}")
+
+
 def swap_in(tmp: Path, final: Path) -> None:
-    """Make `tmp` become `final`: old aside, new in, old deleted last (caller holds the lock)."""
+    """Make `tmp` become `final` (caller holds the lock). Where the kernel can exchange two
+    names, old and new trade places in one step, so `final` is never absent; elsewhere the old
+    one is renamed aside first. The old result is deleted last."""
     old = None
     if final.exists():
         old = final.with_name(f".old-{final.name}-{os.getpid()}-{os.urandom(4).hex()}")
+        if exchange(tmp, final):
+            os.rename(tmp, old)  # the old result, under a name any later builder removes
+            fsync_path(final.parent)
+            shutil.rmtree(old, ignore_errors=True)
+            return
         os.rename(final, old)
     os.rename(tmp, final)
     fsync_path(final.parent)

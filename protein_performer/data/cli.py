@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         "every write and cannot be set back), and a cache is re-verified against its shard "
         "list on every use",
     )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="read every byte of a cached preparation against the checksums written when it "
+        "was built (rebuilding it if any differ); without it, that full check runs on the "
+        "first use after a build and whenever a shard's size or modification time changed",
+    )
     return parser
 
 
@@ -115,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         with warnings.catch_warnings(), _progress_bar(console) as progress:
             warnings.simplefilter("always")
-            result = prepare(config, force=args.force, log=console.log, progress=progress)
+            result = prepare(
+                config, force=args.force, verify=args.verify, log=console.log, progress=progress
+            )
     except (FastaFormatError, OSError, ValueError) as err:
         if os.environ.get(DEBUG_ENV) == "1":
             raise

@@ -25,7 +25,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from protein_performer.constants import ALIGNED_VOCAB_SIZE, CLS_ID, EOS_ID, VOCAB_SIZE
-from protein_performer.data.msa import MSA, gap_fraction_filter, read_msa
+from protein_performer.data.msa import MSA, check_trainable, gap_fraction_filter, read_msa
 from protein_performer.data.msa_weights import effective_depth, sequence_weights
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.paths import CACHE_DIR
@@ -157,6 +157,7 @@ class FamilyAlignment:
             max_row_gaps=cfg.max_row_gaps,
             max_col_gaps=cfg.max_col_gaps,
         )
+        check_trainable(self.msa)
         self.weights_N = cached_weights(self.msa, cfg.identity_threshold, cfg.cache_dir)
         self.split_N = np.array(
             [split_of(n, cfg.valid_fraction, cfg.test_fraction) for n in self.msa.names]

@@ -6,11 +6,17 @@ same size, checksum and rows, and nothing else claims to be a shard: a deleted s
 otherwise silently drop a share of the training rows, and a truncated one would fail deep inside
 Arrow.
 
-The checksum is BLAKE2b over the first and last `CHECK_BYTES` of the file (plus its size), not
-over all of it: verifying a TrEMBL-sized cache must cost milliseconds at every launch, and what
-kills and partial copies leave behind (missing files, short files, files from another build) is
-caught by size, ends and row count. A bit flip in the middle of a shard is not caught; that is
-the storage layer's job.
+Two checksums per shard:
+- `checksum`, BLAKE2b over the size and the first and last `CHECK_BYTES`: checked at every
+  use, in milliseconds whatever the size, it catches what kills and partial copies leave behind
+  (missing, short or foreign files) together with the row count;
+- `xxh3_128`, xxHash3 over the whole file, written at build time: it catches a change anywhere
+  (a flipped byte mid-shard would otherwise train on other tokens, or make Arrow abort on a
+  broken offset). Reading every byte costs about as much as reading the cache once, so it runs
+  on the first use after a build, whenever a shard's size or modification time differs from
+  the ones recorded at its last full check (`verified.json`: any rewrite of a shard, a copy, a
+  restore), and on demand (`prepare --verify`). Decay that leaves the modification time alone
+  is caught only by `--verify`.
 
 Each split directory also gets the `state.json` / `dataset_info.json` that `datasets` writes
 with `save_to_disk`, and the root a `dataset_dict.json`, so `datasets.load_from_disk(path)` opens
@@ -21,9 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
+import xxhash
 
 CHECK_BYTES = 1 << 16
 SHARD_GLOB = "data-*.arrow"
@@ -38,6 +46,15 @@ def file_checksum(path: Path) -> str:
         if size > CHECK_BYTES:
             fh.seek(max(CHECK_BYTES, size - CHECK_BYTES))
             digest.update(fh.read(CHECK_BYTES))
+    return digest.hexdigest()
+
+
+def content_checksum(path: Path) -> str:
+    """xxHash3-128 of every byte of `path`, read in 8 MiB blocks."""
+    digest = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(8 << 20), b""):
+            digest.update(block)
     return digest.hexdigest()
 
 
@@ -58,6 +75,7 @@ def split_manifest(directory: Path) -> dict:
                 "bytes": path.stat().st_size,
                 "rows": arrow_rows(path),
                 "checksum": file_checksum(path),
+                "xxh3_128": content_checksum(path),
             }
         )
     return {"rows": sum(s["rows"] for s in shards), "shards": shards}
@@ -91,6 +109,54 @@ def split_problems(directory: Path, manifest: dict) -> list[str]:
             continue
         if rows != shard["rows"]:
             problems.append(f"{path}: {rows:,} rows, meta.json says {shard['rows']:,}")
+    return problems
+
+
+VERIFIED_NAME = "verified.json"
+
+
+def shard_stamps(root: Path, splits: dict[str, dict]) -> dict[str, list[int]]:
+    """`{"<split>/<file>": [bytes, mtime_ns]}` of every listed shard that exists."""
+    stamps = {}
+    for name, manifest in splits.items():
+        for shard in manifest.get("shards", []):
+            path = root / name / shard["file"]
+            if path.is_file():
+                stat = path.stat()
+                stamps[f"{name}/{shard['file']}"] = [stat.st_size, stat.st_mtime_ns]
+    return stamps
+
+
+def needs_content_check(root: Path, splits: dict[str, dict]) -> bool:
+    """True unless `verified.json` records the shards' current sizes and modification times."""
+    try:
+        recorded = json.loads((root / VERIFIED_NAME).read_text())
+    except (OSError, ValueError):
+        return True
+    return recorded != shard_stamps(root, splits)
+
+
+def content_problems(root: Path, splits: dict[str, dict]) -> list[str]:
+    """Shards whose whole-file checksum differs from the manifest's (shards of a manifest that
+    predates the checksum are not checked). On success `verified.json` is (re)written, where
+    the directory can be written: a read-only shared cache is checked at every use instead."""
+    problems = []
+    for name, manifest in splits.items():
+        for shard in manifest.get("shards", []):
+            expected = shard.get("xxh3_128")
+            path = root / name / shard["file"]
+            if expected is not None and content_checksum(path) != expected:
+                problems.append(
+                    f"{path}: content checksum differs from meta.json (the shard was changed "
+                    f"after it was built)"
+                )
+    if not problems:
+        tmp = root / f".{VERIFIED_NAME}.{os.getpid()}"
+        try:
+            tmp.write_text(json.dumps(shard_stamps(root, splits)))
+            os.replace(tmp, root / VERIFIED_NAME)
+        except OSError:
+            pass
     return problems
 
 

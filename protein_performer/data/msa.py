@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from protein_performer.constants import ALIGNED_VOCAB, GAP, GAP_ID, VOCAB
-from protein_performer.data.fasta import FastaFormatError, iter_fasta
+from protein_performer.data.fasta import FastaFormatError, FastaWarning, iter_fasta
 
 MSA_FORMATS: tuple[str, ...] = ("fasta", "a2m", "a3m", "stockholm")
 
@@ -43,6 +44,14 @@ for _token in VOCAB:
         _INSERT_256[ord(_token.lower())] = True
 _INSERT_256[ord(".")] = True
 _NAME_RANGE = re.compile(r"^(?P<name>.+)/(?P<start>\d+)-(?P<end>\d+)$")
+
+
+# Every command that reads alignments can be told the format: `family` by a flag, the others by
+# the file name.
+_A2M_HINT = (
+    "lowercase insertions are read in A2M: pass --data.msa_format a2m to `family`, or name "
+    "the file *.a2m"
+)
 
 
 class MSAFormatError(ValueError):
@@ -164,7 +173,7 @@ def _encode_row(
         )
         raise MSAFormatError(
             f"{path}:{line}: row {name!r}: illegal character {chr(raw[pos])!r} at column "
-            f"{pos + 1} (expected {allowed}; use --msa-format a2m for lowercase insertions)"
+            f"{pos + 1} (expected {allowed}; {_A2M_HINT})"
         )
     return ids[ids >= 0].astype(np.int8), bool(inserts.any())
 
@@ -180,17 +189,35 @@ def iter_rows(path: str | Path, fmt: str | None = None) -> Iterator[tuple[str, s
     if fmt == "stockholm":
         yield from _iter_stockholm(path)
         return
+
+    def empty_row(message: str) -> None:
+        raise MSAFormatError(message.replace("has no residues; skipped", "has no columns"))
+
     try:
-        for record in iter_fasta(path):
-            yield record.name, record.sequence, record.line
+        # An empty row is an error here, not a skipped record; the filter is not held across
+        # a `yield`, where it would silence the caller's warnings too.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FastaWarning)
+            records = [(r.name, r.sequence, r.line) for r in iter_fasta(path, on_empty=empty_row)]
     except FastaFormatError as error:
         raise MSAFormatError(str(error)) from error
+    yield from records
 
 
 def _iter_stockholm(path: Path) -> Iterator[tuple[str, str, int]]:
     from Bio import AlignIO
 
     opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rt", errors="replace") as handle:
+        lines = [(n, line.strip()) for n, line in enumerate(handle, start=1) if line.strip()]
+    # Biopython returns the rows read so far when the terminator is missing: a truncated file
+    # would pass for a smaller alignment.
+    if not lines or lines[-1][1] != "//":
+        last = lines[-1][0] if lines else 1
+        raise MSAFormatError(
+            f"{path}:{last}: Stockholm alignment does not end with its '//' terminator "
+            f"(truncated file?)"
+        )
     with opener(path, "rt") as handle:
         try:
             alignments = list(AlignIO.parse(handle, "stockholm"))
@@ -230,12 +257,31 @@ def read_msa(path: str | Path, fmt: str | None = None) -> MSA:
         any_inserts |= has_inserts
     if not rows:
         raise MSAFormatError(f"{path}:1: empty alignment: no rows")
+    if width == 0:
+        raise MSAFormatError(f"{path}:1: the alignment has no match columns")
     return MSA(
         names=tuple(names),
         tokens_NC=np.stack(rows),
         insertions=tuple(inserts) if any_inserts else (),
         path=str(path),
     )
+
+
+def check_trainable(msa: MSA, min_rows: int = 2) -> None:
+    """Refuse an alignment no model can be trained and evaluated on, before any training: fewer
+    than `min_rows` rows, no columns, or nothing but gaps."""
+    if msa.depth < min_rows:
+        raise MSAFormatError(
+            f"{msa.path}:1: {msa.depth} row(s); training needs an alignment of at least "
+            f"{min_rows} rows (the homologs a family model learns from)"
+        )
+    if msa.width == 0:
+        raise MSAFormatError(f"{msa.path}:1: the alignment has no match columns")
+    if np.all(msa.tokens_NC == GAP_ID):
+        raise MSAFormatError(
+            f"{msa.path}:1: every row is all gaps over the {msa.width} match columns: "
+            "no residues to learn from"
+        )
 
 
 def gap_fraction_filter(msa: MSA, *, max_row_gaps: float = 1.0, max_col_gaps: float = 1.0) -> MSA:

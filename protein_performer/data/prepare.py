@@ -42,7 +42,13 @@ from protein_performer.data.atomic_dir import (
 )
 from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.fingerprint import content_digest, fingerprint_of
-from protein_performer.data.manifest import split_manifest, split_problems, write_hf_metadata
+from protein_performer.data.manifest import (
+    content_problems,
+    needs_content_check,
+    split_manifest,
+    split_problems,
+    write_hf_metadata,
+)
 from protein_performer.data.prepare_pass1 import encode_records
 from protein_performer.data.shards import FEATURES, BucketSpill, ShardWriter, load_split
 from protein_performer.data.splits import SPLITS, resolve_duplicates
@@ -160,7 +166,23 @@ class PreparedDataError(FileNotFoundError):
 
 
 def load_prepared(path: Path) -> DatasetDict:
-    """The four splits of a complete, verified preparation, memory-mapped."""
+    """The four splits of a complete, verified preparation, memory-mapped.
+
+    A concurrent `prepare --force` may swap the directory while it is being opened (the files
+    of the old one vanish); the reader then waits on the builders' lock of that directory and
+    tries once more, which finds the new, complete one."""
+    try:
+        return _load_verified(path)
+    except FileNotFoundError:
+        try:
+            with build_lock(path.parent, path.name):
+                pass
+        except OSError:  # a read-only cache has no lock to wait on
+            pass
+        return _load_verified(path)
+
+
+def _load_verified(path: Path) -> DatasetDict:
     found = problems(path)
     if found:
         raise PreparedDataError(
@@ -177,9 +199,11 @@ def read_meta(path: Path) -> dict | None:
         return None
 
 
-def problems(path: Path, fingerprint: str | None = None) -> list[str]:
+def problems(path: Path, fingerprint: str | None = None, *, verify: bool = False) -> list[str]:
     """Why `path` is not a trustworthy preparation (empty when it is one): meta.json missing or
-    incomplete, another fingerprint, or any split's shards differing from their manifest."""
+    incomplete, another fingerprint, or any split's shards differing from their manifest. The
+    whole-file checksums are read when `verify`, or when a shard changed since they last were
+    (`manifest.needs_content_check`)."""
     meta = read_meta(path)
     if meta is None or meta.get("complete") is not True:
         return [f"{path}/meta.json: missing or not complete"]
@@ -188,7 +212,10 @@ def problems(path: Path, fingerprint: str | None = None) -> list[str]:
     manifests = meta.get("splits")
     if not isinstance(manifests, dict) or set(manifests) != set(SPLITS):
         return [f"{path}/meta.json: no shard list for the splits {', '.join(SPLITS)}"]
-    return [p for name in SPLITS for p in split_problems(path / name, manifests[name])]
+    found = [p for name in SPLITS for p in split_problems(path / name, manifests[name])]
+    if not found and (verify or needs_content_check(path, manifests)):
+        found = content_problems(path, manifests)
+    return found
 
 
 def is_complete(path: Path, fingerprint: str | None = None) -> bool:
@@ -240,27 +267,28 @@ def prepare(
     config: PrepareConfig,
     *,
     force: bool = False,
+    verify: bool = False,
     log: Callable[[str], None] = lambda _: None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PrepareResult:
     """Prepare `config.fasta` into `config.cache_dir/<fingerprint>/`, or reuse a cached result.
 
-    A cached result is verified against its manifest first; a damaged one is rebuilt (and said
-    so through `log`). `progress(bytes_read, bytes_total)` follows pass 1 through the input.
+    A cached result is verified against its manifest first (every byte of it with `verify`, see
+    `data.manifest`); a damaged one is rebuilt (and said so through `log`). `progress(bytes_read, bytes_total)` follows pass 1 through the input.
     """
     fasta, cache_dir = _check_paths(config)
     cache_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = fingerprint_for(config)
     final = cache_dir / fingerprint
     # A verified hit needs no lock (swaps are atomic), so a read-only shared cache still serves.
-    if not force and final.exists() and not problems(final, fingerprint):
+    if not force and final.exists() and not problems(final, fingerprint, verify=verify):
         remove_leftovers(cache_dir)
         log(f"cached: {final}")
         return PrepareResult(final, read_meta(final) or {}, built=False)
     with build_lock(cache_dir, fingerprint):
         remove_leftovers(cache_dir, fingerprint)
         if not force and final.exists():  # again: another builder may have finished meanwhile
-            found = problems(final, fingerprint)
+            found = problems(final, fingerprint, verify=verify)
             if not found:
                 log(f"cached: {final}")
                 return PrepareResult(final, read_meta(final) or {}, built=False)

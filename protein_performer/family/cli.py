@@ -142,7 +142,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("WANDB_MODE", "offline")
     quiet_lightning()
     parser, cfg = parse(argv)
-    return cs.run("protein-performer family", lambda: run(parser, cfg))
+    return cs.run("protein-performer family", lambda: _locked(parser, cfg))
+
+
+def _locked(parser: ArgumentParser, cfg: Namespace) -> int:
+    from protein_performer.training.launch import RunDirLock
+
+    lock = RunDirLock(Path(cfg.runs_dir) / cfg.name).acquire()
+    try:
+        return run(parser, cfg)
+    finally:
+        lock.release()
 
 
 if __name__ == "__main__":

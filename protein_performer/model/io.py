@@ -21,8 +21,11 @@ Every failure is a `CheckpointError` whose message is one line: the file and wha
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,8 @@ def _one_line_unpickling_error(error: BaseException) -> str:
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """The raw checkpoint dict, loaded with `weights_only=True`."""
     path = Path(path)
+    if is_pretrained_dir(path):
+        return _pretrained_as_checkpoint(path, map_location)
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory without {CONFIG_NAME}, not a checkpoint")
     if not path.is_file():
@@ -85,8 +90,12 @@ def model_config_of(checkpoint: dict[str, Any], where: str = "<checkpoint>") -> 
         raise CheckpointError(
             f"{where}: no hyper_parameters['model']; was it written by `protein-performer train`?"
         )
+    values = hparams["model"]
+    if not isinstance(values, dict):
+        raise CheckpointError(f"{where}: hyper_parameters['model'] is not a mapping")
+    check_config_types(values, where)
     try:
-        return PerformerConfig.from_dict(dict(hparams["model"]))
+        return PerformerConfig.from_dict(dict(values))
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{where}: bad model config ({error})") from None
 
@@ -123,6 +132,7 @@ def _load_state(model: ProteinPerformer, state: dict[str, Any], where: str) -> N
         problems.append(f"shape mismatch {shapes[0]}")
     if problems:
         raise CheckpointError(f"{where}: weights do not fit the model: {'; '.join(problems)}")
+    check_finite(state, where)
     model.load_state_dict(state, strict=True)
 
 
@@ -179,20 +189,55 @@ def _read_family_info(values: dict[str, Any], directory: Path):
 
 def save_pretrained(model: ProteinPerformer, directory: str | Path) -> Path:
     """Write `config.json` and `model.safetensors` (and `family.hmm` for a family model with a
-    profile) into `directory` (created); returns it.
+    profile) into `directory`; returns it.
+
+    The files are written into a temporary directory beside `directory`, flushed to disk, and
+    swapped in by `write_dir_atomically`: a kill at any moment leaves the previous save or the
+    new one, never a config of one over the weights of the other.
 
     The tied LM head shares its tensor with the token embedding; safetensors stores a shared
     tensor once (`save_model` drops the alias), and `from_pretrained` ties it again.
     """
+    directory = Path(directory)
+    write_dir_atomically(directory, lambda tmp: _write_pretrained_files(model, tmp))
+    return directory
+
+
+def _write_pretrained_files(model: ProteinPerformer, directory: Path) -> None:
     from safetensors.torch import save_model
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     config = {"model_type": MODEL_TYPE, **model.config.to_dict()}
     _write_family_info(model, directory, config)
     (directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
     save_model(model, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
-    return directory
+
+
+def write_dir_atomically(directory: Path, write: Callable[[Path], None]) -> None:
+    """`write(tmp)` into a fresh directory beside `directory`, fsync it, then swap it in (see
+    `data.atomic_dir`); concurrent writers of one directory take turns on its lock file."""
+    from protein_performer.data.atomic_dir import (
+        build_lock,
+        fsync_tree,
+        new_tmp,
+        remove_leftovers,
+        swap_in,
+    )
+
+    parent = directory.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise CheckpointError(f"{directory}: is a file, not a save_pretrained directory")
+    with build_lock(parent, directory.name):
+        remove_leftovers(parent, directory.name)
+        tmp = new_tmp(parent, directory.name)
+        tmp.mkdir()
+        try:
+            write(tmp)
+            fsync_tree(tmp)
+            swap_in(tmp, parent / directory.name)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
 
 def is_pretrained_dir(path: str | Path) -> bool:
@@ -216,6 +261,7 @@ def from_pretrained(
         raise CheckpointError(f"{config_path}: not JSON ({error})") from None
     if not isinstance(values, dict) or values.pop("model_type", None) != MODEL_TYPE:
         raise CheckpointError(f"{config_path}: not a {MODEL_TYPE} config (model_type)")
+    check_config_types(values, str(config_path))
     info = _read_family_info(values, directory)
     try:
         config = PerformerConfig.from_dict(values)
@@ -235,6 +281,48 @@ def from_pretrained(
     _load_state(model, state, str(weights_path))
     model.family_info = info
     return model.to(map_location).eval()
+
+
+def check_config_types(values: dict[str, Any], where: str) -> None:
+    """Each saved `PerformerConfig` value has its field's type (a float field takes an int): a
+    wrong one is an error naming the key, before the config's own checks compute with it."""
+    for field in dataclasses.fields(PerformerConfig):
+        if field.name not in values:
+            continue
+        value, kind = values[field.name], type(field.default)
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise CheckpointError(
+                f"{where}: config key {field.name!r} is {value!r}, expected a {kind.__name__}"
+            )
+
+
+def check_finite(state: dict[str, Any], where: str) -> None:
+    """Refuse weights holding NaN or infinity: every output computed from them would be too."""
+    for name, tensor in state.items():
+        if torch.is_tensor(tensor) and tensor.is_floating_point():
+            bad = int((~torch.isfinite(tensor)).sum())
+            if bad:
+                raise CheckpointError(
+                    f"{where}: {name} holds {bad:,} non-finite value(s) (NaN or inf) of "
+                    f"{tensor.numel():,}; the weights are damaged"
+                )
+
+
+def _pretrained_as_checkpoint(directory: Path, map_location) -> dict[str, Any]:
+    """A save_pretrained directory in the shape of a `ProteinLM` checkpoint dict, so every
+    reader of checkpoints (`--init-from`, `--reference`, ...) also takes a directory."""
+    model = from_pretrained(directory, map_location)
+    checkpoint: dict[str, Any] = {
+        "hyper_parameters": {"model": model.config.to_dict()},
+        "state_dict": {MODEL_PREFIX + k: v for k, v in model.state_dict().items()},
+    }
+    info = getattr(model, "family_info", None)
+    if info is not None:
+        checkpoint["family"] = info.to_dict()
+    return checkpoint
 
 
 def load_model(path: str | Path, map_location: str | torch.device = "cpu") -> ProteinPerformer:

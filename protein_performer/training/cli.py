@@ -24,17 +24,25 @@ first; `--wandb` adds a Weights & Biases logger (offline unless WANDB_MODE says 
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import NoReturn
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
+from protein_performer.cli_support import HeldOutput
 from protein_performer.debug import DEBUG_ENV
 from protein_performer.model.config import PRESETS, PerformerConfig
-from protein_performer.training.launch import UserError, datamodule_class, prepare_launch
+from protein_performer.training.launch import (
+    RunDirLock,
+    UserError,
+    datamodule_class,
+    prepare_launch,
+)
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 
@@ -112,22 +120,38 @@ def parse(argv: list[str]) -> tuple[ArgumentParser, Namespace]:
 
 
 def run(parser: ArgumentParser, cfg: Namespace) -> int:
+    try:
+        lock = RunDirLock(Path(cfg.runs_dir) / cfg.name).acquire()
+    except UserError as error:
+        print(f"protein-performer train: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        return _run_locked(parser, cfg)
+    finally:
+        lock.release()
+
+
+def _run_locked(parser: ArgumentParser, cfg: Namespace) -> int:
     from lightning.pytorch.utilities import rank_zero_only
 
     from protein_performer.data.datamodule import EmptySplitError
     from protein_performer.training.run import train
 
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    held = HeldOutput()  # warnings and start-up lines wait until the launch is checked
     try:
-        launch = prepare_launch(parser, cfg)
-        try:
-            launch.datamodule.setup("fit")
-        except (EmptySplitError, OSError, ValueError) as error:
-            raise UserError(f"data: {error}") from error
+        with held if not debug else contextlib.nullcontext():
+            launch = prepare_launch(parser, cfg)
+            try:
+                launch.datamodule.setup("fit")
+            except (EmptySplitError, OSError, ValueError) as error:
+                raise UserError(f"data: {error}") from error
     except UserError as error:
-        if os.environ.get(DEBUG_ENV) == "1":
+        if debug:
             raise
         print(f"protein-performer train: error: {error}", file=sys.stderr)
         return 2
+    held.replay()
     run_dir, trainer = launch.run_dir, launch.trainer
     if rank_zero_only.rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)

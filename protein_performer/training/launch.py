@@ -9,6 +9,8 @@ preparation, see `data.prepare`).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -33,8 +35,9 @@ def _plain(namespace: Namespace | dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if not k.startswith("__")}
 
 
-class UserError(Exception):
-    """A problem with the command line, the config or an input file: reported in one line."""
+class UserError(ValueError):
+    """A problem with the command line, the config or an input file: reported in one line (a
+    ValueError, so `cli_support.run` reports it the same way in every command)."""
 
 
 def _typed(group: str, cls: type, values: dict[str, Any]) -> Any:
@@ -120,6 +123,48 @@ def _check_checkpoint_fits(path: str, model_cfg: PerformerConfig) -> None:
     ]
     if diffs:
         raise UserError(f"{path}: cannot resume with another model ({'; '.join(diffs)})")
+
+
+class RunDirLock:
+    """An exclusive `flock(2)` on `<runs_dir>/.lock-<name>`, held for the whole run, so that
+    two launches can never write one run directory (their checkpoints and `metrics.csv` would
+    interleave). The lock file sits beside the run directory, not inside it, so a refused
+    launch leaves `runs/<name>/` untouched; the kernel drops the lock when its holder dies,
+    however it dies. Lightning's extra DDP ranks (RANK/LOCAL_RANK > 0) run under rank 0's
+    lock and take none.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir.parent / f".lock-{run_dir.name}"
+        self.run_dir = run_dir
+        self._fd: int | None = None
+
+    def acquire(self) -> RunDirLock:
+        if any(os.environ.get(k, "0") not in ("", "0") for k in ("RANK", "LOCAL_RANK")):
+            return self
+        try:
+            self.run_dir.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise UserError(f"--runs-dir {self.run_dir.parent}: cannot lock ({error})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise UserError(
+                f"{self.run_dir} is in use by another launch (pid {holder}); wait for it, or "
+                f"choose another --name"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
 
 
 @dataclass

@@ -60,6 +60,32 @@ class OptimConfig:
     # Floor of the decay, as a fraction of `lr`.
     min_lr_ratio: float = 0.1
 
+    def __post_init__(self) -> None:
+        # Checked at construction, so a bad value stops a launch before anything is written
+        # (the optimiser itself would refuse it only at the first step).
+        finite = {k: getattr(self, k) for k in ("lr", "beta1", "beta2", "eps", "weight_decay",
+                                                  "min_lr_ratio")}  # fmt: skip
+        for name, value in finite.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.eps <= 0:
+            raise ValueError(f"eps must be > 0, got {self.eps}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
+        if self.decay not in ("constant", "linear", "cosine"):
+            raise ValueError(f"decay must be constant, linear or cosine, got {self.decay!r}")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 import torch
+from protein_performer.analysis.aligned_bpti import analyse_bpti
 
 from protein_performer.analysis import cli as analyze_cli
 from protein_performer.analysis import embed_cli, mutations_cli
-from protein_performer.analysis.aligned_bpti import analyse_bpti
 from protein_performer.constants import ALIGNED_VOCAB_SIZE
 from protein_performer.data.msa import read_msa
 from protein_performer.data.msa_mapping import build_profile, profile_text

@@ -66,9 +66,9 @@ def test_stockholm_through_biopython(tmp_path):
             ">a\nACDE\n>b\nAC#E\n",
             "illegal.fasta:3: row 'b': illegal character '#'",
         ),
-        ("lower.fasta", ">a\nACDE\n>b\nACdE\n", "use --msa-format a2m"),
+        ("lower.fasta", ">a\nACDE\n>b\nACdE\n", "pass --data.msa_format a2m to `family`"),
         ("empty.fasta", "\n\n", "empty.fasta:1: empty alignment"),
-        ("headers.fasta", ">a\n>b\n", "empty alignment: no rows"),
+        ("headers.fasta", ">a\n>b\n", "headers.fasta:1: record .a. has no columns"),
     ],
 )
 def test_defects_name_file_and_line(tmp_path, name, text, message):
@@ -102,3 +102,24 @@ def test_shipped_family_streams_from_gzip():
     assert (msa.depth, msa.width) == (36_690, 82)
     assert msa.names[0] == first[1:].split()[0]
     assert np.isin(msa.tokens_NC, list(ALIGNED_VOCAB.values())).all()
+
+
+def test_stockholm_without_its_terminator_is_refused(tmp_path):
+    path = write(tmp_path, "cut.sto", "# STOCKHOLM 1.0\na ACDE\nb ACDF\n")
+    with pytest.raises(MSAFormatError, match=r"cut.sto:3: .*'//' terminator"):
+        read_msa(path)
+    path.write_text(path.read_text() + "//\n")
+    assert read_msa(path).depth == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(">a\nACDE\n", "1 row"), (">a\n----\n>b\n----\n", "all gaps")],
+)
+def test_untrainable_alignments_are_refused(tmp_path, text, message):
+    from protein_performer.data.msa import check_trainable
+
+    msa = read_msa(write(tmp_path, "x.fasta", text))
+    with pytest.raises(MSAFormatError, match=message):
+        check_trainable(msa)
+    check_trainable(read_msa(write(tmp_path, "ok.fasta", ">a\nAC-E\n>b\nACDE\n")))

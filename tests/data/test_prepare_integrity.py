@@ -71,7 +71,11 @@ def test_deleted_split_directory_with_meta_still_complete(built):
 
 
 def test_kill_between_the_two_renames_keeps_a_rebuildable_cache(built, monkeypatch):
+    """Where the kernel cannot exchange two names, the old result is renamed aside first."""
+    from protein_performer.data import atomic_dir
+
     config, first = built
+    monkeypatch.setattr(atomic_dir, "exchange", lambda a, b: False)
     real_rename = os.rename
     calls = []
 

@@ -11,7 +11,7 @@ from collections import Counter
 def summarise(lines: list[str]) -> str:
     rows = [json.loads(line) for line in lines if line.strip()]
     parts = []
-    for kind in ("prepare", "train"):
+    for kind in ("prepare", "train", "save_pretrained", "shard", "race"):
         mine = [r for r in rows if r["kind"] == kind]
         killed = [r for r in mine if r["killed"]]
         bad = [r for r in mine if r.get("lost") or r.get("survived") is False]
