@@ -7,13 +7,17 @@ from typing import Any
 
 import numpy as np
 
+from protein_performer.analysis.potts import PottsConfig
 from protein_performer.constants import ALIGNED_VOCAB
 from protein_performer.data.family import FamilyDataModule
 from protein_performer.family.evaluate import (
+    BASELINES,
     FamilyEvalConfig,
     FamilyEvaluation,
     add_contacts,
     add_model,
+    add_potts,
+    add_potts_contacts,
     add_pssm,
     is_aligned,
     setup_evaluation,
@@ -33,19 +37,32 @@ def evaluate(
     model, datamodule: FamilyDataModule | None, cfg: FamilyEvalConfig, *, name: str,
     references: list[str] = (),
 ) -> FamilyEvaluation:  # fmt: skip
-    """PSSM first (every other row is compared with it), the model, then each reference."""
+    """The PSSM and the Potts model first (every other row is compared with both), the model,
+    then each reference."""
     from protein_performer.model.io import load_model
 
     evaluation = setup_evaluation(datamodule, cfg)
     if datamodule is not None:
         add_pssm(evaluation, datamodule, cfg.n_boot)
+        _potts(evaluation, datamodule, cfg)
     add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
     for path in references:
         reference = load_model(path)
         add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
     if cfg.contacts and datamodule is not None:
         add_contacts(evaluation, model, cfg.contacts)
+        if evaluation.potts is not None:
+            add_potts_contacts(evaluation, cfg.contacts)
     return evaluation
+
+
+def _potts(evaluation: FamilyEvaluation, datamodule: FamilyDataModule, cfg: FamilyEvalConfig):
+    if cfg.potts_iterations > 0:
+        add_potts(evaluation, datamodule, cfg.n_boot,
+                  PottsConfig(max_iterations=cfg.potts_iterations))  # fmt: skip
+        fit = evaluation.potts
+        print(f"Potts model: {fit.iterations} L-BFGS iterations ({fit.evaluations} evaluations) "
+              f"in {fit.seconds:.1f} s", flush=True)  # fmt: skip
 
 
 def evaluate_and_report(
@@ -103,7 +120,7 @@ def _figures(evaluation: FamilyEvaluation, out_dir: Path, cfg: FamilyEvalConfig)
     from protein_performer.plots.style import save
 
     best = max(
-        (p for p in evaluation.predictors if not p.name.startswith("PSSM")),
+        (p for p in evaluation.predictors if p.name not in BASELINES),
         key=lambda p: p.rho.rho,
         default=evaluation.predictors[0],
     )
