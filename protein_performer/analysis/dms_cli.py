@@ -4,8 +4,9 @@
         --wild-type wt.fasta --offset 311 [--msa family.fasta.gz --query NAME] --out DIR
 
 With `--msa` the wild type is placed on the alignment's columns (its row `--query`, or
-hmmalign), variants outside them are counted as unscorable, and the site-independent PSSM of
-the weighted alignment is scored in the same table; an aligned family model needs it. Without
+hmmalign), variants outside them are counted as unscorable, and the site-independent PSSM and
+the pseudo-likelihood Potts model of the weighted alignment are scored in the same table (and
+the Potts model's contacts beside the model's); an aligned family model needs it. Without
 it, every residue is scored by the model alone. Writes `scores.tsv`, `evaluation.json`,
 `report.md` and `dms.png` to `--out`.
 
@@ -41,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="scores to compute (repeatable); default: the model's usual ones",
     )  # fmt: skip
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument(
+        "--potts-iterations", type=int, default=100,
+        help="L-BFGS iterations of the Potts baseline with --msa (0 skips it)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("reports/dms"), help="output folder")
     return parser
 
@@ -64,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--contacts needs --msa: a column contact map is over its columns")
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out {args.out}: is a file; give a folder for the reports")
+    if args.potts_iterations < 0:
+        raise ValueError(f"--potts-iterations must be >= 0, got {args.potts_iterations}")
     model = load_model(args.checkpoint)
     datamodule = None
     if args.msa is not None:
@@ -74,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         contacts=str(args.contacts) if args.contacts else None,
         methods=tuple(args.method) if args.method else None, n_boot=args.n_boot,
         mutant_column=args.mutant_column,
+        potts_iterations=args.potts_iterations,
     )  # fmt: skip
     evaluate_and_report(model, datamodule, cfg, args.out, name=args.checkpoint.stem,
                         extra={"checkpoint": str(args.checkpoint)})  # fmt: skip

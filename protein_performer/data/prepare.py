@@ -274,7 +274,8 @@ def prepare(
     """Prepare `config.fasta` into `config.cache_dir/<fingerprint>/`, or reuse a cached result.
 
     A cached result is verified against its manifest first (every byte of it with `verify`, see
-    `data.manifest`); a damaged one is rebuilt (and said so through `log`). `progress(bytes_read, bytes_total)` follows pass 1 through the input.
+    `data.manifest`); a damaged one is rebuilt (and said so through `log`).
+    `progress(bytes_read, bytes_total)` follows pass 1 through the input.
     """
     fasta, cache_dir = _check_paths(config)
     cache_dir.mkdir(parents=True, exist_ok=True)

@@ -73,13 +73,17 @@ def _row(name: str, runs_dir: str) -> str | None:
         return None
     data = json.loads(path.read_text())
     run = json.loads(timing.read_text())
-    rho = {k: v for k, v in data["spearman"].items() if not k.startswith(("PSSM", "protein_"))}
+    rho = {
+        k: v
+        for k, v in data["spearman"].items()
+        if not k.startswith(("PSSM", "Potts", "protein_"))
+    }
     best_name, best = max(rho.items(), key=lambda kv: kv[1]["rho"])
     pssm = next(v for k, v in data["spearman"].items() if k.startswith("PSSM"))
     contacts = data.get("contacts", {})
 
     def p_l5(threshold: str) -> str:
-        values = [contacts[m][threshold]["long"]["P@L/5"] for m in contacts]
+        values = [contacts[m][threshold]["long"]["P@L/5"] for m in contacts if m != "potts"]
         return f"{max(values):.3f}" if values else "—"
 
     return (

@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 

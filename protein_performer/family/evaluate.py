@@ -2,8 +2,9 @@
 contacts against the family's column contact map.
 
 Every predictor of a run is scored on the same variants of the same scan: the model by each of
-its scores, the site-independent PSSM fitted on the same weighted training rows, and any other
-checkpoint passed as a reference (e.g. the shipped general model).
+its scores, the site-independent PSSM and the pseudo-likelihood Potts model (`analysis.potts`)
+fitted on the same weighted training rows, and any other checkpoint passed as a reference (e.g.
+the shipped general model). Each row's paired bootstrap is against both baselines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from protein_performer.analysis.column_contacts import column_precision
 from protein_performer.analysis.contacts import sym_apc
 from protein_performer.analysis.dms import Scan, status_counts
 from protein_performer.analysis.jacobian import contact_map_from_model
+from protein_performer.analysis.potts import PottsConfig, PottsModel, fit_potts
+from protein_performer.analysis.potts_readouts import potts_contacts, potts_scores
 from protein_performer.analysis.pssm import column_log_frequencies, pssm_scores
 from protein_performer.analysis.rank_correlation import Correlation, paired_bootstrap, spearman
 from protein_performer.analysis.variant_scores import (
@@ -63,6 +66,8 @@ class FamilyEvalConfig:
     methods: tuple[str, ...] | None = None
     # Bootstrap resamples for the Spearman intervals.
     n_boot: int = 1000
+    # L-BFGS iterations of the Potts baseline (minutes on a CPU for ~80 columns); 0 skips it.
+    potts_iterations: int = 100
     # Family members a causal aligned model samples for the report (0: none).
     n_samples: int = 200
 
@@ -77,6 +82,8 @@ class FamilyEvalConfig:
             raise ValueError("eval.contacts and eval.structure: give one contact source, not both")
         if self.structure and not self.chain:
             raise ValueError("eval.structure needs eval.chain (the chain id, e.g. A)")
+        if self.potts_iterations < 0:
+            raise ValueError(f"eval.potts_iterations must be >= 0, got {self.potts_iterations}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class Predictor:
     scores_N: np.ndarray
     rho: Correlation
     vs_pssm: Correlation | None = None
+    vs_potts: Correlation | None = None
 
 
 @dataclass
@@ -101,6 +109,7 @@ class FamilyEvaluation:
     # {method: {threshold: {range: {P@L...}}}}
     contacts: dict[str, dict[float, dict[str, dict[str, float]]]] = field(default_factory=dict)
     contact_maps: dict[str, np.ndarray] = field(default_factory=dict)
+    potts: PottsModel | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -145,13 +154,52 @@ def setup_evaluation(
 
 def add_pssm(evaluation: FamilyEvaluation, datamodule: FamilyAlignment, n_boot: int) -> None:
     """The site-independent baseline on the weighted training rows (the model's own data)."""
-    rows = datamodule.rows("train")
-    weights = datamodule.weights_N[rows] if datamodule.config.weights else np.ones(len(rows))
-    log_freq_CV = column_log_frequencies(datamodule.msa.tokens_NC[rows], weights)
+    log_freq_CV = column_log_frequencies(*_training_rows(datamodule))
     scores = pssm_scores(
         log_freq_CV, aligned_frame(evaluation.column_map), list(evaluation.scan.variants)
     )
-    _add(evaluation, "PSSM (same weighted rows)", scores, n_boot)
+    _add(evaluation, PSSM_NAME, scores, n_boot)
+
+
+PSSM_NAME = "PSSM (same weighted rows)"
+POTTS_NAME = "Potts model (same weighted rows)"
+BASELINES: tuple[str, ...] = (PSSM_NAME, POTTS_NAME)
+
+
+def _training_rows(datamodule: FamilyAlignment) -> tuple[np.ndarray, np.ndarray]:
+    """Token rows and weights of the training split: what the model itself learns from."""
+    rows = datamodule.rows("train")
+    weights = datamodule.weights_N[rows] if datamodule.config.weights else np.ones(len(rows))
+    return datamodule.msa.tokens_NC[rows], weights
+
+
+def add_potts(
+    evaluation: FamilyEvaluation, datamodule: FamilyAlignment, n_boot: int,
+    config: PottsConfig | None = None,
+) -> None:  # fmt: skip
+    """The pairwise baseline (plmDCA / EVmutation) on the weighted training rows."""
+    evaluation.potts = fit_potts(*_training_rows(datamodule), config or PottsConfig())
+    scores = potts_scores(
+        evaluation.potts, aligned_frame(evaluation.column_map), list(evaluation.scan.variants)
+    )
+    _add(evaluation, POTTS_NAME, scores, n_boot)
+
+
+def fit_family_potts(
+    evaluation: FamilyEvaluation, datamodule: FamilyAlignment, config: PottsConfig | None = None
+) -> None:
+    """Fit the Potts model on the weighted training rows without scoring a scan (contacts)."""
+    evaluation.potts = fit_potts(*_training_rows(datamodule), config or PottsConfig())
+
+
+def add_potts_contacts(evaluation: FamilyEvaluation) -> None:
+    """P@L by range of the fitted Potts model's couplings against each true contact set,
+    beside the model's read-outs."""
+    scores_CC = potts_contacts(evaluation.potts)
+    evaluation.contact_maps["potts"] = scores_CC
+    evaluation.contacts["potts"] = {
+        t.threshold: column_precision(scores_CC, t.dist_CC, t.threshold) for t in evaluation.truths
+    }
 
 
 def add_model(
@@ -170,9 +218,13 @@ def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: 
     scored = np.array([s == "scored" for s in evaluation.statuses])
     masked = np.where(scored, scores_N, np.nan)
     rho = spearman(masked, truth, n_boot=n_boot)
-    pssm = next((p for p in evaluation.predictors if p.name.startswith("PSSM")), None)
-    vs = paired_bootstrap(masked, pssm.scores_N, truth, n_boot=n_boot) if pssm else None
-    evaluation.predictors.append(Predictor(name, masked, rho, vs))
+    vs = {}
+    for baseline in BASELINES:
+        other = next((p for p in evaluation.predictors if p.name == baseline), None)
+        vs[baseline] = (
+            paired_bootstrap(masked, other.scores_N, truth, n_boot=n_boot) if other else None
+        )
+    evaluation.predictors.append(Predictor(name, masked, rho, vs[PSSM_NAME], vs[POTTS_NAME]))
 
 
 @torch.no_grad()

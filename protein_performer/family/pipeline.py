@@ -7,14 +7,19 @@ from typing import Any
 
 import numpy as np
 
+from protein_performer.analysis.potts import PottsConfig
 from protein_performer.constants import ALIGNED_VOCAB
 from protein_performer.data.family_alignment import FamilyAlignment
 from protein_performer.family.evaluate import (
+    BASELINES,
     FamilyEvalConfig,
     FamilyEvaluation,
     add_contacts,
     add_model,
+    add_potts,
+    add_potts_contacts,
     add_pssm,
+    fit_family_potts,
     is_aligned,
     setup_evaluation,
 )
@@ -34,8 +39,9 @@ def evaluate(
     model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, *, name: str,
     references: list[str] = (), evaluation: FamilyEvaluation | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
-    """PSSM first (every other row is compared with it), the model, then each reference; then
-    contacts. `evaluation`: inputs already read and checked by `setup_evaluation`."""
+    """The PSSM and the Potts model first (every other row is compared with both), the model,
+    then each reference; then contacts. `evaluation`: inputs already read and checked by
+    `setup_evaluation`."""
     from protein_performer.model.io import load_model
 
     if evaluation is None:
@@ -43,13 +49,28 @@ def evaluate(
     if evaluation.scan is not None:
         if datamodule is not None:
             add_pssm(evaluation, datamodule, cfg.n_boot)
+            _potts(evaluation, datamodule, cfg)
         add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
         for path in references:
             reference = load_model(path)
             add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
     if evaluation.truths:
         add_contacts(evaluation, model)
+        if datamodule is not None and cfg.potts_iterations > 0:
+            if evaluation.potts is None:
+                config = PottsConfig(max_iterations=cfg.potts_iterations)
+                fit_family_potts(evaluation, datamodule, config)
+            add_potts_contacts(evaluation)
     return evaluation
+
+
+def _potts(evaluation: FamilyEvaluation, datamodule: FamilyAlignment, cfg: FamilyEvalConfig):
+    if cfg.potts_iterations > 0:
+        add_potts(evaluation, datamodule, cfg.n_boot,
+                  PottsConfig(max_iterations=cfg.potts_iterations))  # fmt: skip
+        fit = evaluation.potts
+        print(f"Potts model: {fit.iterations} L-BFGS iterations ({fit.evaluations} evaluations) "
+              f"in {fit.seconds:.1f} s", flush=True)  # fmt: skip
 
 
 def evaluate_and_report(
@@ -120,7 +141,7 @@ def _figures(evaluation: FamilyEvaluation, out_dir: Path) -> None:
 
     if evaluation.predictors:
         best = max(
-            (p for p in evaluation.predictors if not p.name.startswith("PSSM")),
+            (p for p in evaluation.predictors if p.name not in BASELINES),
             key=lambda p: p.rho.rho,
             default=evaluation.predictors[0],
         )

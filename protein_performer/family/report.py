@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from protein_performer.analysis.rank_correlation import Correlation
 from protein_performer.family.evaluate import FamilyEvaluation
 from protein_performer.family.inputs import scan_coverage
 from protein_performer.paths import PUBLISHED_SCORES
@@ -22,22 +23,32 @@ def dms_table(evaluation: FamilyEvaluation) -> str:
         f"{len(evaluation.scan.variants)} variants: {counts['scored']} scored, "
         f"{counts['synonymous']} synonymous (score 0, not in ρ), {counts['unscorable']} "
         f"outside the alignment's columns (not in ρ). Wild type placed by "
-        f"{evaluation.column_map.method}.",
+        f"{evaluation.column_map.method}.{_potts_line(evaluation)}",
         "",
-        "| predictor | Spearman ρ | 95 % CI | n | ρ − ρ(PSSM) [95 % CI] |",
-        "|---|---|---|---|---|",
+        "| predictor | Spearman ρ | 95 % CI | n | ρ − ρ(PSSM) [95 % CI] "
+        "| ρ − ρ(Potts) [95 % CI] |",
+        "|---|---|---|---|---|---|",
     ]
     for p in evaluation.predictors:
-        vs = (
-            f"{p.vs_pssm.rho:+.3f} [{p.vs_pssm.low:+.3f}, {p.vs_pssm.high:+.3f}]"
-            if p.vs_pssm is not None
-            else "—"
-        )
         lines.append(
             f"| {p.name} | {p.rho.rho:.3f} | [{p.rho.low:.3f}, {p.rho.high:.3f}] | {p.rho.n} "
-            f"| {vs} |"
+            f"| {_difference(p.vs_pssm)} | {_difference(p.vs_potts)} |"
         )
     return "\n".join(lines)
+
+
+def _difference(vs: Correlation | None) -> str:
+    return f"{vs.rho:+.3f} [{vs.low:+.3f}, {vs.high:+.3f}]" if vs is not None else "—"
+
+
+def _potts_line(evaluation: FamilyEvaluation) -> str:
+    fit = evaluation.potts
+    if fit is None:
+        return ""
+    return (
+        f" Potts model: {fit.n_columns} columns, Neff {fit.neff:.1f}, {fit.iterations} L-BFGS "
+        f"iterations in {fit.seconds:.1f} s."
+    )
 
 
 def published_scores(
@@ -102,9 +113,31 @@ def summary(evaluation: FamilyEvaluation) -> dict[str, Any]:
                     if p.vs_pssm is not None
                     else {}
                 ),  # fmt: skip
+                **(
+                    {
+                        "minus_potts": p.vs_potts.rho,
+                        "minus_potts_low": p.vs_potts.low,
+                        "minus_potts_high": p.vs_potts.high,
+                    }
+                    if p.vs_potts is not None
+                    else {}
+                ),  # fmt: skip
             }
             for p in evaluation.predictors
         },
+        **(
+            {
+                "potts_fit": {
+                    "seconds": evaluation.potts.seconds,
+                    "iterations": evaluation.potts.iterations,
+                    "evaluations": evaluation.potts.evaluations,
+                    "objective": evaluation.potts.objective,
+                    "neff": evaluation.potts.neff,
+                }
+            }
+            if evaluation.potts is not None
+            else {}
+        ),
         "contacts": {
             method: {f"{t:g}": by_range for t, by_range in by_threshold.items()}
             for method, by_threshold in evaluation.contacts.items()

@@ -17,6 +17,7 @@ positions: every labelled position for the causal objective, the <mask>ed ones f
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 

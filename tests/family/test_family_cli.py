@@ -50,7 +50,11 @@ def test_family_trains_and_reports(small_family, tmp_path, objective, capsys):
     methods = ["causal-llr"] if objective == "causal" else ["masked-marginals", "wt-marginals"]
     for method in methods:
         assert f"{objective} {method}" in data["spearman"]
-    assert set(data["contacts"]) == {"jacobian", "attention"}
+    assert set(data["contacts"]) == {"jacobian", "attention", "potts"}
+    potts = data["spearman"]["Potts model (same weighted rows)"]
+    assert "minus_pssm" in potts and "minus_potts" not in potts
+    assert "minus_potts" in data["spearman"][f"{objective} {methods[0]}"]
+    assert data["potts_fit"]["iterations"] >= 1
     assert set(data["contacts"]["jacobian"]) == {"4.5", "8"}
     tsv = (out / "scores.tsv").read_text().splitlines()
     assert sum(1 for line in tsv if not line.startswith("#")) == 1 + 1660
