@@ -91,7 +91,6 @@ def compare_on_bpti(
     residues scored are those on the columns of the first aligned model (all of the mature
     chain without one)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     bpti = load_bpti()
     readings = {}
     residues_P = None
@@ -99,6 +98,7 @@ def compare_on_bpti(
         readings[entry.name] = bpti_reading(entry.model, bpti, residues_P)
         if residues_P is None:
             residues_P = readings[entry.name].residues_P
+    out_dir.mkdir(parents=True, exist_ok=True)  # only once every model could read BPTI
     results, figures = [], []
     offset = int(residues_P[0])  # residue numbers on the axes are 5PTI's (1-based)
     sequence = "".join(bpti.mature.sequence[i] for i in residues_P)

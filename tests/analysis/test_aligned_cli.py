@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from protein_performer.analysis.aligned_bpti import analyse_bpti
 
 from protein_performer.analysis import cli as analyze_cli
 from protein_performer.analysis import embed_cli, mutations_cli
@@ -91,22 +90,27 @@ def test_analyze_refuses_bpti_on_the_shipped_pdz_model(tmp_path, capsys):
 def test_analyze_places_bpti_on_the_kunitz_columns(kunitz, tmp_path):
     checkpoint, _ = kunitz
     code = analyze_cli.main(["--checkpoint", str(checkpoint), "--out", str(tmp_path),
-                             "--jacobian", "false", "--run-name", "k"])  # fmt: skip
+                             "--run-name", "k"])  # fmt: skip
     assert code == 0
     metrics = json.loads((tmp_path / "k" / "metrics.json").read_text())
-    residues = np.array(metrics["bpti_mature_residues"])  # 1-based, mature 5PTI numbering
-    assert len(residues) >= 50 and metrics["bpti_aligned_row"].count("-") <= 3
-    long = metrics["contacts_bpti_columns"]["attention-apc"]["long"]
+    residues = np.array(metrics["residues_1based"])  # mature 5PTI numbering
+    assert len(residues) >= 50
+    (model,) = metrics["models"].values()
+    long = model["precision"]["attention_apc_mean"]["long"]
     assert 0 < long["random"] < 0.3
+    assert (tmp_path / "k" / "report.md").read_text().count("categorical Jacobian") >= 1
 
 
 def test_bpti_residues_sit_on_their_documented_columns(kunitz):
+    from protein_performer.analysis.bpti_contacts import aligned_reading
+    from protein_performer.analysis.placement import place
+    from protein_performer.analysis.structures import load_bpti
     from protein_performer.model.io import load_model
 
-    result = analyse_bpti(load_model(kunitz[0]), jacobian=True)
-    # column c (1-based) holds mature residue c + 3
-    np.testing.assert_array_equal(result.columns + 1, result.mature_residues + 1 - 3)
-    assert set(result.precision) == {"attention-apc", "jacobian"}
+    bpti = load_bpti()
+    reading = aligned_reading(bpti, place(load_model(kunitz[0]), bpti.precursor, name="BPTI"))
+    # column c (1-based; token c) holds mature residue c + 3 (1-based)
+    np.testing.assert_array_equal(reading.positions_P, reading.residues_P + 1 - 3)
 
 
 def test_generate_writes_whole_aligned_rows(kunitz, tmp_path):
