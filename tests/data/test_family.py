@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from protein_performer.constants import CLS_ID, EOS_ID, GAP_ID
-from protein_performer.data import family
-from protein_performer.data.family import (
+from protein_performer.data import family_alignment as family
+from protein_performer.data.family import FamilyDataModule
+from protein_performer.data.family_alignment import (
     FamilyDataConfig,
-    FamilyDataModule,
     cached_weights,
     held_out_rows,
     row_tokens,
