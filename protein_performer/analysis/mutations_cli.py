@@ -81,6 +81,8 @@ def score_variants(
     *,
     where: str = "wild type",
     given: str | None = None,
+    progress: bool = False,
+    chunk: int = 16,
 ) -> list[tuple[str, float]]:
     """(variant, score) pairs; higher means the model finds the variant more plausible; NaN
     where a mutated residue has no position in the model's input. `given`: the wild type as
@@ -97,8 +99,18 @@ def score_variants(
     ]  # fmt: skip
     frame = scoring_frame(model, wild_type, offset, where, given)
     method = "causal-llr" if model.config.causal else method
-    scores = vs.score_variants(model, frame, parsed, method)
-    return [(v, float(s)) for v, s in zip(variants, scores, strict=True)]
+    from protein_performer.progress import progress_bar
+
+    # Scored in chunks (each variant's score is independent of the others) so that a bar can
+    # follow a long scan.
+    scores = []
+    bar = progress_bar(len(parsed), "mutations", enabled=progress)
+    for start in range(0, len(parsed), chunk):
+        part = parsed[start : start + chunk]
+        scores.extend(float(s) for s in vs.score_variants(model, frame, part, method))
+        bar.update(len(part))
+    bar.close()
+    return list(zip(variants, scores, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +177,8 @@ def _mutations(args: argparse.Namespace) -> int:
             f"{where}: {len(wild_type)} residues exceed the model's max_len - 2 = "
             f"{model.config.max_len - 2}; mutation positions would not survive a crop"
         )
-    scores = score_variants(model, wild_type, variants, args.method, args.offset, where=where,
+    scores = score_variants(model, wild_type, variants, args.method, args.offset, progress=True,
+                            where=where,
                             given=raw if gapped else None)  # fmt: skip
     method = "causal-llr" if model.config.causal else args.method
     off_columns = sum(s != s for _, s in scores)

@@ -34,7 +34,7 @@ def _argv(command: str, mlm: Path, causal: Path, tmp: Path) -> tuple[list[str], 
         "score": (["--fasta", str(fasta), "--checkpoint", str(causal), "--out",
                    str(tmp / "s.tsv")], "score"),
         "analyze": (["--checkpoint", str(mlm), "--out", str(tmp / "a"), "--run-name", "t",
-                     "--n-sequences", "2", "--jacobian", "false"], "attention similarity"),
+                     "--n-sequences", "2", "--ts50-jacobian", "false"], "attention similarity"),
     }[command]  # fmt: skip
 
 
