@@ -94,7 +94,16 @@ LAYER_RANK = {
 # layer is at least as high as the model it loads.
 ENTRY_OFFSET = 0.5
 # The `analyze` driver draws the figures of plots/ from the analysis results it computes.
-FILE_RANK = {"analysis/pipeline.py": LAYER_RANK["plots"]}
+FILE_RANK = {
+    # These draw their figures through plots/ (the report of `make analyze`).
+    "analysis/pipeline.py": LAYER_RANK["plots"],
+    "analysis/bpti_report.py": LAYER_RANK["plots"],
+    # The dms command reports through the family evaluation (family.pipeline), which it shares
+    # with `protein-performer family`.
+    "analysis/dms_cli.py": LAYER_RANK["family"],
+    # A command: its one-line error path is cli_support's.
+    "data/msa_cli.py": LAYER_RANK["cli_support"],
+}
 
 
 def _rank(relative: Path) -> float:

@@ -41,7 +41,7 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "unweighted": ("base, rows drawn uniformly (no sequence weights)",
                    [*BASE, "--data.weights", "false"]),
     "unaligned": ("base, unaligned sequences (gaps removed)", [*BASE, "--data.view", "unaligned"]),
-    "exact": ("base, exact softmax attention", [*BASE, "--model.attention", EXACT_KIND]),
+    EXACT_KIND: ("base, exact softmax attention", [*BASE, "--model.attention", EXACT_KIND]),
     "favor_softmax": ("base, FAVOR+ softmax features",
                       [*BASE, "--model.attention", FAVOR_PLUS_KIND]),
     "steps500": ("base, 500 steps", [*BASE, "--trainer.max_steps", "500"]),

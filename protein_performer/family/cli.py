@@ -30,6 +30,7 @@ from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 from protein_performer import cli_support as cs
 from protein_performer.data.family import FamilyDataConfig
 from protein_performer.family.evaluate import FamilyEvalConfig
+from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND
 from protein_performer.model.config import PRESETS, PerformerConfig
 from protein_performer.training.cli import _OneLineErrors, quiet_lightning
 from protein_performer.training.lit_module import OptimConfig
@@ -39,7 +40,7 @@ from protein_performer.training.run import TrainerConfig
 # those of `train` (which are the paper's general model).
 RECIPE_PRESET = "family_l4_d64"
 RECIPE: dict[str, object] = {
-    "model.attention": "favor-softmax",
+    "model.attention": FAVOR_PLUS_KIND,
     "model.objective": "causal",
     "model.dropout": 0.0,
     "optim.lr": 3.0e-3,
