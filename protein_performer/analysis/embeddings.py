@@ -50,6 +50,14 @@ def resolve_layer(layer: int, n_layers: int) -> int:
     return layer % n_states
 
 
+def _check_options(pooling: Pooling, batch_size: int) -> None:
+    """The options both embedders take, checked before any forward pass."""
+    if pooling not in ("mean", "per-token"):
+        raise ValueError(f"pooling must be 'mean' or 'per-token', got {pooling!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+
+
 @torch.no_grad()
 def embed_sequences(
     model,
@@ -65,10 +73,7 @@ def embed_sequences(
 
     Letters outside the alphabet are an error unless `unknown="x"`; sequences longer than the
     model are cropped with a `CropWarning` (see `data.inputs`)."""
-    if pooling not in ("mean", "per-token"):
-        raise ValueError(f"pooling must be 'mean' or 'per-token', got {pooling!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    _check_options(pooling, batch_size)
     model.eval()
     index = resolve_layer(layer, model.config.n_layers)
     checked = check_sequences(sequences, max_residues=max_residues(model), unknown=unknown)
@@ -108,10 +113,7 @@ def embed_placements(
 ) -> list[Embedding]:
     """Embeddings of sequences placed on an aligned model's columns: `per_token_LC` has one
     row per column, `mean_C` is the mean over the columns holding a residue."""
-    if pooling not in ("mean", "per-token"):
-        raise ValueError(f"pooling must be 'mean' or 'per-token', got {pooling!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    _check_options(pooling, batch_size)
     model.eval()
     index = resolve_layer(layer, model.config.n_layers)
     out: list[Embedding] = []
