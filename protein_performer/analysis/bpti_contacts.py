@@ -29,6 +29,10 @@ from protein_performer.analysis.contact_regression import apc_mean
 from protein_performer.analysis.contacts import range_mask, sym_apc, true_contacts
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.placement import Placement
+from protein_performer.analysis.position_attention import (
+    position_attention_contacts,
+    position_layers,
+)
 from protein_performer.analysis.structures import Bpti
 from protein_performer.data.tokenizer import Alphabet
 
@@ -108,6 +112,10 @@ def bpti_contacts(
     maps_NHPP = np.ascontiguousarray(maps_NHLL[:, :, pos][:, :, :, pos])
     # APC is applied over the whole map the model produced, then the residues are cut out.
     scores = {"attention_apc_mean": apc_mean(maps_NHLL)[np.ix_(pos, pos)]}
+    if position_layers(model):
+        scores["position_attention"] = position_attention_contacts(
+            model, len(reading.tokens_L), pos
+        )
     if jacobian:
         scores["categorical_jacobian"] = contact_map_from_model(model, reading.tokens_L, pos)
     precision = {k: range_precision(v, contacts_PP) for k, v in scores.items()}

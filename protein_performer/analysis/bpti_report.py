@@ -36,6 +36,7 @@ READOUT_LABELS = {
     "attention_apc_mean": "attention APC (mean of heads)",
     "best_head": "best single head, chosen on 5PTI itself (an upper bound)",
     "categorical_jacobian": "categorical Jacobian",
+    "position_attention": "position-attention couplings (factored layers)",
 }
 
 

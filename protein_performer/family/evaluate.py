@@ -18,6 +18,10 @@ from protein_performer.analysis.column_contacts import column_precision
 from protein_performer.analysis.contacts import sym_apc
 from protein_performer.analysis.dms import Scan, status_counts
 from protein_performer.analysis.jacobian import contact_map_from_model
+from protein_performer.analysis.position_attention import (
+    position_attention_contacts,
+    position_layers,
+)
 from protein_performer.analysis.potts import PottsConfig, PottsModel, fit_potts
 from protein_performer.analysis.potts_readouts import potts_contacts, potts_scores
 from protein_performer.analysis.pssm import column_log_frequencies, pssm_scores
@@ -249,10 +253,15 @@ def add_contacts(evaluation: FamilyEvaluation, model) -> None:
     else:
         inside = np.flatnonzero(cmap.residue_to_column >= 0)
         columns, positions = cmap.residue_to_column[inside], frame.position_of[inside]
-    for method, scorer in (
-        ("jacobian", lambda: contact_map_from_model(model, frame.tokens_L, positions)),
-        ("attention", lambda: attention_contacts(model, frame, positions)),
-    ):
+    scorers = {
+        "jacobian": lambda: contact_map_from_model(model, frame.tokens_L, positions),
+        "attention": lambda: attention_contacts(model, frame, positions),
+    }
+    if position_layers(model):
+        scorers["position_attention"] = lambda: position_attention_contacts(
+            model, len(frame.tokens_L), positions
+        )
+    for method, scorer in scorers.items():
         scores_PP = scorer()
         full_CC = np.full((n_cols, n_cols), -np.inf)
         full_CC[np.ix_(columns, columns)] = scores_PP

@@ -64,10 +64,12 @@ def decode_step(
 ) -> tuple[torch.Tensor, DecoderState]:
     """Logits `[B, V]` for the token after `tokens_B` (at position `state.position`), and the
     state that includes it. Equals `model(prefix).logits_BLV[:, -1]` up to rounding."""
-    x_B1C = model.embed_dropout(model.embed(tokens_B[:, None], offset=state.position))
+    positions_11C = model.positions(1, offset=state.position)
+    x_B1C = model.embed_dropout(model.token_embedding(tokens_B[:, None]) + positions_11C)
     layers = []
     for block, layer_state in zip(model.blocks, state.layers, strict=True):
-        y_B1C, layer_state = attention_step(block.attention, block.ln1(x_B1C), layer_state)
+        qk_B1C = block.qk_source(positions_11C)
+        y_B1C, layer_state = attention_step(block.attention, block.ln1(x_B1C), layer_state, qk_B1C)
         x_B1C = x_B1C + block.dropout(y_B1C)
         x_B1C = x_B1C + block.dropout(block.ff(block.ln2(x_B1C)))
         layers.append(layer_state)

@@ -94,13 +94,20 @@ class SelfAttention(nn.Module):
         if self.uses_projection:
             self.projection_MD.copy_(self.spec.draw_projection(self, generator))
 
-    def project_qkv(self, x_BLC: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Input projections split into heads: three `[B, H, L, D]` tensors."""
+    def project_qkv(
+        self, x_BLC: torch.Tensor, qk_BLC: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Input projections split into heads: three `[B, H, L, D]` tensors. Queries and keys
+        are projected from `qk_BLC` where given (factored attention: positions only; it may
+        broadcast over the batch), values always from `x_BLC`."""
         split = "b l (h d) -> b h l d"
+        source_BLC = x_BLC if qk_BLC is None else qk_BLC.expand_as(x_BLC)
         return tuple(
-            rearrange(proj(x_BLC), split, h=self.n_heads)
-            for proj in (self.q_proj, self.k_proj, self.v_proj)
-        )
+            rearrange(proj(inp), split, h=self.n_heads)
+            for proj, inp in (
+                (self.q_proj, source_BLC), (self.k_proj, source_BLC), (self.v_proj, x_BLC)
+            )
+        )  # fmt: skip
 
     def feature_map(self, x_BHLD: torch.Tensor, is_query: bool) -> torch.Tensor:
         """φ(x) `[B, H, L, M]` (float32 under autocast). Key features depend on that key alone, so
@@ -123,13 +130,22 @@ class SelfAttention(nn.Module):
         """The attention op proper on split heads, `[B, H, L, D]` in the dtype of `v`."""
         return self.spec.attend(self, q_BHLD, k_BHLD, v_BHLD, is_pad_BL)
 
-    def forward(self, x_BLC: torch.Tensor, is_pad_BL: torch.Tensor | None = None) -> torch.Tensor:
-        """`[B, L, C] -> [B, L, C]`; `is_pad_BL` True at padding (removed as keys)."""
-        q_BHLD, k_BHLD, v_BHLD = self.project_qkv(x_BLC)
+    def forward(
+        self,
+        x_BLC: torch.Tensor,
+        is_pad_BL: torch.Tensor | None = None,
+        qk_BLC: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """`[B, L, C] -> [B, L, C]`; `is_pad_BL` True at padding (removed as keys); `qk_BLC`:
+        the source of queries and keys, if not `x_BLC` (see `project_qkv`)."""
+        q_BHLD, k_BHLD, v_BHLD = self.project_qkv(x_BLC, qk_BLC)
         return self.merge_heads_and_project(self.attend(q_BHLD, k_BHLD, v_BHLD, is_pad_BL))
 
     def attention_matrix(
-        self, x_BLC: torch.Tensor, is_pad_BL: torch.Tensor | None = None
+        self,
+        x_BLC: torch.Tensor,
+        is_pad_BL: torch.Tensor | None = None,
+        qk_BLC: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The row-stochastic `[B, H, L, L]` matrix this layer applies to V (O(L²): short L only).
 
@@ -137,7 +153,7 @@ class SelfAttention(nn.Module):
         projection as `forward` (causal-masked when causal). Rows of FAVOR pad queries with no
         visible key are zero, as is their output.
         """
-        q_BHLD, k_BHLD, _ = self.project_qkv(x_BLC)
+        q_BHLD, k_BHLD, _ = self.project_qkv(x_BLC, qk_BLC)
         return self.spec.attention_matrix(self, q_BHLD, k_BHLD, is_pad_BL)
 
     def extra_repr(self) -> str:

@@ -33,10 +33,18 @@ class FeedForward(nn.Module):
 
 class Block(nn.Module):
     """Pre-LN residual block. Attributes: `ln1`, `attention` (SelfAttention), `ln2`, `ff`,
-    `dropout` (applied to both residual branches before the addition)."""
+    `dropout` (applied to both residual branches before the addition).
 
-    def __init__(self, config: PerformerConfig) -> None:
+    With `position_qk`, attention takes its queries and keys from `ln_qk` of the position
+    embeddings instead of the residual stream (factored attention; `PerformerConfig`'s
+    `position_attention_layers`): `x + attn(ln1(x), qk=ln_qk(pos))`.
+    """
+
+    def __init__(self, config: PerformerConfig, position_qk: bool = False) -> None:
         super().__init__()
+        self.position_qk = position_qk
+        if position_qk:
+            self.ln_qk = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.ln1 = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.attention = SelfAttention(
             config.d_model,
@@ -52,6 +60,20 @@ class Block(nn.Module):
         # drop inside attention, and doing the same for "exact" keeps the kinds interchangeable.
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x_BLC: torch.Tensor, is_pad_BL: torch.Tensor | None = None) -> torch.Tensor:
-        x_BLC = x_BLC + self.dropout(self.attention(self.ln1(x_BLC), is_pad_BL))
+    def qk_source(self, positions_1LC: torch.Tensor | None) -> torch.Tensor | None:
+        """What queries and keys are projected from, if not `ln1(x)`: `ln_qk(positions)`."""
+        if not self.position_qk:
+            return None
+        if positions_1LC is None:
+            raise ValueError("a position-attention block needs the position embeddings")
+        return self.ln_qk(positions_1LC)
+
+    def forward(
+        self,
+        x_BLC: torch.Tensor,
+        is_pad_BL: torch.Tensor | None = None,
+        positions_1LC: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        qk_BLC = self.qk_source(positions_1LC)
+        x_BLC = x_BLC + self.dropout(self.attention(self.ln1(x_BLC), is_pad_BL, qk_BLC))
         return x_BLC + self.dropout(self.ff(self.ln2(x_BLC)))

@@ -58,6 +58,12 @@ class PerformerConfig:
     init_std: float = 0.02
     # LayerNorm epsilon.
     layer_norm_eps: float = 1e-5
+    # The first N blocks take their queries and keys from the position embeddings alone, and
+    # only their values from the residues: factored attention (Bhattacharya et al. 2020, "Single
+    # layers of attention suffice to predict protein contacts"). Such a layer's map is one learned
+    # coupling of positions shared by every sequence, read as contacts like a Potts model's J
+    # (`analysis.position_attention`). Meaningful where positions are aligned columns; 0: none.
+    position_attention_layers: int = 0
 
     def __post_init__(self) -> None:
         get_kind(self.attention)  # ValueError naming the registered kinds
@@ -70,6 +76,11 @@ class PerformerConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.n_features < 1:
             raise ValueError(f"n_features must be >= 1, got {self.n_features}")
+        if not 0 <= self.position_attention_layers <= self.n_layers:
+            raise ValueError(
+                f"position_attention_layers must be in [0, n_layers={self.n_layers}], "
+                f"got {self.position_attention_layers}"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 

@@ -60,7 +60,10 @@ class ProteinPerformer(nn.Module):
         self.token_embedding = nn.Embedding(config.vocab_size, config.d_model, padding_idx=PAD_ID)
         self.position_embedding = nn.Embedding(config.max_len, config.d_model)
         self.embed_dropout = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.blocks = nn.ModuleList(
+            Block(config, position_qk=n < config.position_attention_layers)
+            for n in range(config.n_layers)
+        )
         self.final_norm = nn.LayerNorm(config.d_model, eps=config.layer_norm_eps)
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=True)
         self.reset_parameters()
@@ -90,16 +93,20 @@ class ProteinPerformer(nn.Module):
             nn.init.normal_(block.attention.out_proj.weight, std=residual_std)
             nn.init.normal_(block.ff.fc_out.weight, std=residual_std)
 
-    def embed(self, tokens_BL: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """Token + position embeddings (before dropout); position t reads row `offset + t`."""
-        length = tokens_BL.shape[1]
+    def positions(self, length: int, offset: int = 0) -> torch.Tensor:
+        """Position embeddings `[1, L, C]` of rows `offset … offset + length - 1`."""
         if offset + length > self.config.max_len:
             raise ValueError(
                 f"sequence of {offset + length} tokens exceeds max_len={self.config.max_len} "
                 f"of this model (learned positions); crop or use a longer preset"
             )
-        positions_L = torch.arange(offset, offset + length, device=tokens_BL.device)
-        return self.token_embedding(tokens_BL) + self.position_embedding(positions_L)
+        weight = self.position_embedding.weight
+        positions_L = torch.arange(offset, offset + length, device=weight.device)
+        return self.position_embedding(positions_L)[None]
+
+    def embed(self, tokens_BL: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Token + position embeddings (before dropout); position t reads row `offset + t`."""
+        return self.token_embedding(tokens_BL) + self.positions(tokens_BL.shape[1], offset)
 
     @staticmethod
     def _pad_mask(tokens_BL: torch.Tensor, is_pad_BL: torch.Tensor | None) -> torch.Tensor | None:
@@ -125,12 +132,13 @@ class ProteinPerformer(nn.Module):
         out in every layer, so logits at real positions do not depend on the padding.
         """
         is_pad_BL = self._pad_mask(tokens_BL, is_pad_BL)
-        x_BLC = self.embed_dropout(self.embed(tokens_BL))
+        positions_1LC = self.positions(tokens_BL.shape[1])
+        x_BLC = self.embed_dropout(self.token_embedding(tokens_BL) + positions_1LC)
         states: list[torch.Tensor] = []
         for block in self.blocks:
             if output_hidden_states:
                 states.append(x_BLC)
-            x_BLC = block(x_BLC, is_pad_BL)
+            x_BLC = block(x_BLC, is_pad_BL, positions_1LC)
         hidden_BLC = self.final_norm(x_BLC)
         if output_hidden_states:
             states.append(hidden_BLC)
@@ -150,11 +158,13 @@ class ProteinPerformer(nn.Module):
         deterministic maps; gradients flow unless the caller disables them.
         """
         is_pad_BL = self._pad_mask(tokens_BL, is_pad_BL)
-        x_BLC = self.embed_dropout(self.embed(tokens_BL))
+        positions_1LC = self.positions(tokens_BL.shape[1])
+        x_BLC = self.embed_dropout(self.token_embedding(tokens_BL) + positions_1LC)
         maps = []
         for block in self.blocks:
-            maps.append(block.attention.attention_matrix(block.ln1(x_BLC), is_pad_BL))
-            x_BLC = block(x_BLC, is_pad_BL)
+            qk_BLC = block.qk_source(positions_1LC)
+            maps.append(block.attention.attention_matrix(block.ln1(x_BLC), is_pad_BL, qk_BLC))
+            x_BLC = block(x_BLC, is_pad_BL, positions_1LC)
         return torch.stack(maps)
 
     @torch.no_grad()

@@ -159,11 +159,15 @@ def init_layer_state(
 
 
 def attention_step(
-    attention: SelfAttention, x_B1C: torch.Tensor, state: LayerState
+    attention: SelfAttention,
+    x_B1C: torch.Tensor,
+    state: LayerState,
+    qk_B1C: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, LayerState]:
     """`SelfAttention.forward` for one new token `[B, 1, C]` given the layer's past: the output
-    `[B, 1, C]` and the state that now includes the token."""
-    q_BH1D, k_BH1D, v_BH1D = attention.project_qkv(x_B1C)
+    `[B, 1, C]` and the state that now includes the token. `qk_B1C`: the source of the query
+    and key, if not `x_B1C` (a position-attention layer)."""
+    q_BH1D, k_BH1D, v_BH1D = attention.project_qkv(x_B1C, qk_B1C)
     out_BHD, state = attention.spec.step(attention, state, q_BH1D, k_BH1D, v_BH1D)
     out_BH1D = out_BHD.unsqueeze(2).to(v_BH1D.dtype)
     return attention.merge_heads_and_project(out_BH1D), state
