@@ -6,8 +6,8 @@ what evaluation inputs are given: a deep mutational scan, a column contact map o
     protein-performer family --config configs/family.yaml                # `make family` (PDZ)
 
 The defaults are the family recipe (`RECIPE`: a 4-layer, 64-wide causal Performer with FAVOR+
-softmax features over the aligned columns, weighted rows, 500 steps), chosen by the ablation in
-docs/FAMILIES.md. Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer`
+softmax features over the aligned columns, its first layer a position-attention layer whose map
+reads as contacts, weighted rows, 500 steps), chosen by the ablation in docs/FAMILIES.md. Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer`
 as for `protein-performer train`; `data` (`FamilyDataConfig`: alignment, view, weights,
 filters) and `eval` (`FamilyEvalConfig`: scan, wild type, its row, contact map or structure).
 Every input is checked before the first step, and a used run directory is refused unless
@@ -43,6 +43,7 @@ RECIPE: dict[str, object] = {
     "model.attention": FAVOR_PLUS_KIND,
     "model.objective": "causal",
     "model.dropout": 0.0,
+    "model.position_attention_layers": 1,
     "optim.lr": 3.0e-3,
     "optim.warmup_steps": 30,
     "optim.decay": "linear",

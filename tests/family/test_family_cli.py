@@ -50,7 +50,7 @@ def test_family_trains_and_reports(small_family, tmp_path, objective, capsys):
     methods = ["causal-llr"] if objective == "causal" else ["masked-marginals", "wt-marginals"]
     for method in methods:
         assert f"{objective} {method}" in data["spearman"]
-    assert set(data["contacts"]) == {"jacobian", "attention", "potts"}
+    assert set(data["contacts"]) == {"jacobian", "attention", "position_attention", "potts"}
     potts = data["spearman"]["Potts model (same weighted rows)"]
     assert "minus_pssm" in potts and "minus_potts" not in potts
     assert "minus_potts" in data["spearman"][f"{objective} {methods[0]}"]

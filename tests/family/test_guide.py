@@ -107,8 +107,8 @@ def test_guide_commands_run(guide_dir, monkeypatch):
                  "msa": MSA_EXTRA}[command]  # fmt: skip
         assert cli.main([command, *rest, *extra]) == 0, argv
     runs = guide_dir / "runs"
-    # Three ranges for each of the Jacobian, attention and the Potts baseline.
-    assert (runs / "kunitz_5pti" / "family" / "report.md").read_text().count("Cβ < 8 Å") == 9
+    # Three ranges for each of the Jacobian, attention, the position-attention layer and Potts.
+    assert (runs / "kunitz_5pti" / "family" / "report.md").read_text().count("Cβ < 8 Å") == 12
     pdz = (runs / "pdz" / "family" / "report.md").read_text()
     assert "Variant effects" in pdz and "hmmalign" in pdz
     assert not (runs / "kunitz" / "family" / "scores.tsv").exists()
