@@ -7,8 +7,9 @@ what evaluation inputs are given: a deep mutational scan, a column contact map o
 
 The defaults are the family recipe (`RECIPE`: a 4-layer, 64-wide causal Performer with FAVOR+
 softmax features over the aligned columns, its first layer a position-attention layer whose map
-reads as contacts, weighted rows, 500 steps), chosen by the ablation in docs/FAMILIES.md. Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer`
-as for `protein-performer train`; `data` (`FamilyDataConfig`: alignment, view, weights,
+reads as contacts, weighted rows, 500 steps), chosen by the ablation in docs/FAMILIES.md.
+Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer` as for
+`protein-performer train`; `data` (`FamilyDataConfig`: alignment, view, weights,
 filters) and `eval` (`FamilyEvalConfig`: scan, wild type, its row, contact map or structure).
 Every input is checked before the first step, and a used run directory is refused unless
 `--resume true` or `--overwrite true`. Outputs go to `runs/<name>/`: checkpoints (carrying the
