@@ -56,7 +56,8 @@ class FamilyDataConfig:
     test_fraction: float = 0.025
     # Rows kept out of training (put in the test split), by row name (`BPT1_BOVIN/39-91`) or
     # by the entry name before the slash (`BPT1_BOVIN`): e.g. the protein a model is judged on.
-    holdout: tuple[str, ...] = ()
+    # A list, or one string of comma-separated names (`--data.holdout BPT1_BOVIN,BPT2_BOVIN`).
+    holdout: tuple[str, ...] | str = ()
     # Rows per batch, and MLM selection probability.
     batch_size: int = 128
     mask_prob: float = 0.15
@@ -67,6 +68,11 @@ class FamilyDataConfig:
     cache_dir: str = str(CACHE_DIR / "families")
 
     def __post_init__(self) -> None:
+        if isinstance(self.holdout, str):
+            names = tuple(n.strip() for n in self.holdout.split(",") if n.strip())
+            object.__setattr__(self, "holdout", names)
+        else:
+            object.__setattr__(self, "holdout", tuple(self.holdout or ()))
         if self.view not in ("aligned", "unaligned"):
             raise ValueError(f"view must be 'aligned' or 'unaligned', got {self.view!r}")
         if self.batch_size < 1:

@@ -118,9 +118,7 @@ def prepare_family_launch(cfg: Namespace) -> FamilyLaunch:
     model_cfg = _typed("model", PerformerConfig, _plain(cfg.model))
     optim_cfg = _typed("optim", OptimConfig, _plain(cfg.optim))
     trainer_cfg = _typed("trainer", TrainerConfig, _plain(cfg.trainer))
-    data_values = _plain(cfg.data)
-    data_values["holdout"] = tuple(data_values.get("holdout") or ())
-    data_cfg = _typed("data", FamilyDataConfig, data_values)
+    data_cfg = _typed("data", FamilyDataConfig, _plain(cfg.data))
     eval_values = _plain(cfg.eval)
     if eval_values.get("methods") is not None:
         eval_values["methods"] = tuple(eval_values["methods"])

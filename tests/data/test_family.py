@@ -57,6 +57,15 @@ def test_holdout_names_a_row_or_its_entry():
         held_out_rows(names, ("AAA_HUMAN", "NOPE_HUMAN"), "f")
 
 
+@pytest.mark.parametrize(
+    ("given", "names"),
+    [("BPT1_BOVIN", ("BPT1_BOVIN",)), ("A_HUMAN, B_MOUSE", ("A_HUMAN", "B_MOUSE")),
+     (["A_HUMAN"], ("A_HUMAN",)), (None, ()), ("", ())],
+)  # fmt: skip
+def test_holdout_takes_a_list_or_comma_separated_names(given, names):
+    assert FamilyDataConfig(msa="family.a2m", holdout=given).holdout == names
+
+
 def test_weights_are_cached_per_alignment_and_threshold(alignment, tmp_path, monkeypatch):
     msa = read_msa(alignment)
     cache = tmp_path / "cache"
