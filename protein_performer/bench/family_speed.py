@@ -50,7 +50,8 @@ def load_line() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
-def recipe(width: int, batch_size: int | None = None, msa: Path = MSA):
+def recipe(width: int, batch_size: int | None = None, msa: Path = MSA,
+           cache_dir: str | None = None):  # fmt: skip
     """(model config, optim config, trainer config, data module) of the family recipe, the
     alignment's columns tiled to `width` (None: as they are)."""
     from protein_performer.data.family import FamilyDataConfig, FamilyDataModule, FamilyItems
@@ -64,7 +65,8 @@ def recipe(width: int, batch_size: int | None = None, msa: Path = MSA):
         name: {k.split(".", 1)[1]: v for k, v in RECIPE.items() if k.startswith(f"{name}.")}
         for name in ("model", "optim", "trainer")
     }
-    data = FamilyDataConfig(msa=str(msa), **({"batch_size": batch_size} if batch_size else {}))
+    options = {"batch_size": batch_size, "cache_dir": cache_dir}
+    data = FamilyDataConfig(msa=str(msa), **{k: v for k, v in options.items() if v is not None})
     datamodule = FamilyDataModule(data, objective=section["model"]["objective"])
     datamodule.setup("fit")
     if width:
@@ -215,11 +217,31 @@ def breakdown(module, datamodule, steps: int, clip: float | None) -> dict[str, f
     return out
 
 
+def optimiser_step_ms(model, reps: int = 20) -> dict[str, float]:
+    """Median ms of one AdamW step over the model's parameters: the for-loop implementation
+    (torch's CPU default), the foreach one and the fused one (`ProteinLM`'s), interleaved."""
+    params = [torch.nn.Parameter(p.detach().clone()) for p in model.parameters()]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    kinds = {"for-loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+    optimisers = {k: torch.optim.AdamW(params, lr=1e-3, **kw) for k, kw in kinds.items()}
+    times: dict[str, list[float]] = {k: [] for k in kinds}
+    for _ in range(reps):
+        for name, optimiser in optimisers.items():
+            start = time.perf_counter()
+            optimiser.step()
+            times[name].append(1e3 * (time.perf_counter() - start))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def measure_training(width: int, threads: list[int], steps: int, repeats: int,
-                     batch_size: int | None, run_dir: Path) -> dict:  # fmt: skip
+                     batch_size: int | None, run_dir: Path, msa: Path = MSA,
+                     cache_dir: str | None = None) -> dict:  # fmt: skip
     from protein_performer.training.lit_module import ProteinLM
 
-    model_cfg, optim_cfg, trainer_values, datamodule, trainer_type = recipe(width, batch_size)
+    model_cfg, optim_cfg, trainer_values, datamodule, trainer_type = recipe(
+        width, batch_size, msa, cache_dir
+    )
     module = ProteinLM(model_cfg, optim_cfg)
     clip = trainer_values.get("gradient_clip_val", trainer_type().gradient_clip_val)
     batch = next(iter(datamodule.train_dataloader()))
@@ -261,6 +283,7 @@ def measure_training(width: int, threads: list[int], steps: int, repeats: int,
             "gflops": {k: flops / v / 1e9 for k, v in step_s.items()},
             "gemm_gflops": gemm,
             "breakdown_ms": breakdown(module, datamodule, max(3, steps // 2), clip),
+            "optimiser_step_ms": optimiser_step_ms(module.model),
             "load": load_line(),
         }
     return result
@@ -282,6 +305,8 @@ def format_training(result: dict) -> str:
                      f"{row['lightning_over_bare']:.3f}")  # fmt: skip
         parts = ", ".join(f"{k} {v:.1f}" for k, v in row["breakdown_ms"].items())
         lines.append(f"    bare step breakdown, ms: {parts}")
+        optimiser = ", ".join(f"{k} {v:.2f}" for k, v in row["optimiser_step_ms"].items())
+        lines.append(f"    AdamW step alone, ms: {optimiser}")
     return "\n".join(lines)
 
 
@@ -301,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--quick", action="store_true",
                         help="batch 4, 3 steps, 1 repeat, 1 thread, 24 eval columns (tests)")  # fmt: skip
+    parser.add_argument("--msa", type=Path, default=MSA, help="alignment (default: PF00595)")
+    parser.add_argument("--cache-dir", default=None, help="sequence-weight cache (default: the "
+                        "family command's)")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -313,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             for width in [] if args.eval_only else args.widths:
                 result = measure_training(width, args.threads, args.steps, args.repeats,
-                                          args.batch_size, Path(tmp) / f"w{width}")  # fmt: skip
+                                          args.batch_size, Path(tmp) / f"w{width}", args.msa,
+                                          args.cache_dir)  # fmt: skip
                 results["training"].append(result)
                 print(format_training(result), flush=True)
         if args.eval or args.eval_only:
