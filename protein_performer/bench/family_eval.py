@@ -80,9 +80,15 @@ def measure_evaluation(n_columns: int = 200, n_samples: int = 200) -> dict:
         "after_s": _timed(lambda: sample_aligned(model, n_samples, n_columns)),
     }
     total = {k: sum(r[k] for r in rows.values()) for k in ("before_s", "after_s")}
-    return {"columns": n_columns, "variants": len(variants), "jacobian_rows": 20 * n_columns + 1,
-            "threads": torch.get_num_threads(), "rows": rows, "total": total,
-            "load": load_line()}  # fmt: skip
+    return {
+        "columns": n_columns,
+        "variants": len(variants),
+        "jacobian_rows": 20 * n_columns + 1,
+        "threads": torch.get_num_threads(),
+        "rows": rows,
+        "total": total,
+        "load": load_line(),
+    }
 
 
 def format_evaluation(result: dict) -> str:

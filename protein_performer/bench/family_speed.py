@@ -50,8 +50,9 @@ def load_line() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
-def recipe(width: int, batch_size: int | None = None, msa: Path = MSA,
-           cache_dir: str | None = None):  # fmt: skip
+def recipe(
+    width: int, batch_size: int | None = None, msa: Path = MSA, cache_dir: str | None = None
+):
     """(model config, optim config, trainer config, data module) of the family recipe, the
     alignment's columns tiled to `width` (None: as they are)."""
     from protein_performer.data.family import FamilyDataConfig, FamilyDataModule, FamilyItems
@@ -73,7 +74,13 @@ def recipe(width: int, batch_size: int | None = None, msa: Path = MSA,
         for split, items in datamodule.items.items():
             datamodule.alignment.items[split] = FamilyItems([tile(t, width) for t in items.tokens])
     model_cfg = fit_model_config(preset(RECIPE_PRESET, **section["model"]), datamodule)
-    return model_cfg, OptimConfig(**section["optim"]), section["trainer"], datamodule, TrainerConfig
+    return (
+        model_cfg,
+        OptimConfig(**section["optim"]),
+        section["trainer"],
+        datamodule,
+        TrainerConfig,
+    )
 
 
 def tile(framed_L: np.ndarray, width: int) -> np.ndarray:
@@ -109,8 +116,9 @@ def step_flops(model, batch: dict) -> float:
 def _loss(model, batch: dict) -> torch.Tensor:
     from protein_performer.training.metrics import predicted
 
-    logits_NV, labels_N = predicted(model(batch["tokens"], batch["is_pad"]).logits_BLV,
-                                    batch["labels"])  # fmt: skip
+    logits_NV, labels_N = predicted(
+        model(batch["tokens"], batch["is_pad"]).logits_BLV, batch["labels"]
+    )
     return torch.nn.functional.cross_entropy(logits_NV.float(), labels_N)
 
 
@@ -140,8 +148,9 @@ def bare_steps(module, datamodule, steps: int, clip: float | None) -> list[float
     return times
 
 
-def lightning_steps(module, datamodule, trainer_values: dict, trainer_type, steps: int,
-                    run_dir: Path) -> list[float]:  # fmt: skip
+def lightning_steps(
+    module, datamodule, trainer_values: dict, trainer_type, steps: int, run_dir: Path
+) -> list[float]:
     """Seconds per step of the recipe's Trainer (between consecutive `on_train_batch_end`)."""
     from lightning.pytorch.callbacks import Callback
 
@@ -154,8 +163,13 @@ def lightning_steps(module, datamodule, trainer_values: dict, trainer_type, step
         def on_train_batch_end(self, *args) -> None:
             self.marks.append(time.perf_counter())
 
-    values = {**trainer_values, "max_steps": steps + 1, "val_check_interval": steps + 2,
-              "checkpoint_every_n_steps": steps + 2, "enable_progress_bar": False}  # fmt: skip
+    values = {
+        **trainer_values,
+        "max_steps": steps + 1,
+        "val_check_interval": steps + 2,
+        "checkpoint_every_n_steps": steps + 2,
+        "enable_progress_bar": False,
+    }
     clock = Clock()
     trainer = build_trainer(trainer_type(**values), run_dir, extra_callbacks=[clock])
     trainer.fit(module, datamodule=datamodule)
@@ -180,8 +194,9 @@ def breakdown(module, datamodule, steps: int, clip: float | None) -> dict[str, f
     model = module.model.train()
     optimizer = module.configure_optimizers()["optimizer"]
     batches = _batches(datamodule)
-    parts: dict[str, list[float]] = {k: [] for k in
-                                     ("data", "forward", "loss", "backward", "clip", "optimiser")}
+    parts: dict[str, list[float]] = {
+        k: [] for k in ("data", "forward", "loss", "backward", "clip", "optimiser")
+    }
     for _ in range(steps):
         marks = [time.perf_counter()]
         batch = next(batches)
@@ -223,7 +238,11 @@ def optimiser_step_ms(model, reps: int = 20) -> dict[str, float]:
     params = [torch.nn.Parameter(p.detach().clone()) for p in model.parameters()]
     for p in params:
         p.grad = torch.randn_like(p)
-    kinds = {"for-loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+    kinds = {
+        "for-loop": {"foreach": False},
+        "foreach": {"foreach": True},
+        "fused": {"fused": True},
+    }
     optimisers = {k: torch.optim.AdamW(params, lr=1e-3, **kw) for k, kw in kinds.items()}
     times: dict[str, list[float]] = {k: [] for k in kinds}
     for _ in range(reps):
@@ -234,9 +253,16 @@ def optimiser_step_ms(model, reps: int = 20) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def measure_training(width: int, threads: list[int], steps: int, repeats: int,
-                     batch_size: int | None, run_dir: Path, msa: Path = MSA,
-                     cache_dir: str | None = None) -> dict:  # fmt: skip
+def measure_training(
+    width: int,
+    threads: list[int],
+    steps: int,
+    repeats: int,
+    batch_size: int | None,
+    run_dir: Path,
+    msa: Path = MSA,
+    cache_dir: str | None = None,
+) -> dict:
     from protein_performer.training.lit_module import ProteinLM
 
     model_cfg, optim_cfg, trainer_values, datamodule, trainer_type = recipe(
@@ -248,8 +274,9 @@ def measure_training(width: int, threads: list[int], steps: int, repeats: int,
     tokens = batch["tokens"].numel()
     flops = step_flops(module.model, batch)
     variants: dict[str, Callable[[], list[float]]] = {
-        "lightning": lambda: lightning_steps(module, datamodule, trainer_values, trainer_type,
-                                             steps, run_dir),  # fmt: skip
+        "lightning": lambda: lightning_steps(
+            module, datamodule, trainer_values, trainer_type, steps, run_dir
+        ),
         "bare": lambda: bare_steps(module, datamodule, steps, clip),
     }
 
@@ -258,8 +285,13 @@ def measure_training(width: int, threads: list[int], steps: int, repeats: int,
             return bare_steps(module, datamodule, steps, clip)
 
     variants["bare, chunk min(128, L)"] = former
-    result: dict = {"length": int(batch["tokens"].shape[1]), "batch": int(batch["tokens"].shape[0]),
-                    "tokens_per_step": tokens, "gflop_per_step": flops / 1e9, "threads": {}}  # fmt: skip
+    result: dict = {
+        "length": int(batch["tokens"].shape[1]),
+        "batch": int(batch["tokens"].shape[0]),
+        "tokens_per_step": tokens,
+        "gflop_per_step": flops / 1e9,
+        "threads": {},
+    }
     for n in threads:
         torch.set_num_threads(n)
         times: dict[str, list[float]] = {k: [] for k in variants}
@@ -274,8 +306,13 @@ def measure_training(width: int, threads: list[int], steps: int, repeats: int,
         step_s = {k: statistics.median(v) for k, v in times.items()}
         c = model_cfg.d_model
         rows = tokens
-        gemm = {"width": gemm_gflops(rows, c, model_cfg.d_ff),
-                "square": gemm_gflops(1024, 1024, 1024)}
+        # The model's own GEMM shapes (tokens × C @ C × C for q, k, v and out; C × d_ff for
+        # the feed-forward) against a large square one, the machine's rate.
+        gemm = {
+            "C x C": gemm_gflops(rows, c, c),
+            "C x d_ff": gemm_gflops(rows, c, model_cfg.d_ff),
+            "square": gemm_gflops(1024, 1024, 1024),
+        }
         result["threads"][n] = {
             "step_s": step_s,
             "lightning_over_bare": statistics.median(ratios),
@@ -290,19 +327,27 @@ def measure_training(width: int, threads: list[int], steps: int, repeats: int,
 
 
 def format_training(result: dict) -> str:
-    lines = [f"L = {result['length']}, batch {result['batch']}: {result['tokens_per_step']} "
-             f"tokens, {result['gflop_per_step']:.2f} GFLOP per step (fwd + bwd)"]  # fmt: skip
+    lines = [
+        f"L = {result['length']}, batch {result['batch']}: {result['tokens_per_step']} "
+        f"tokens, {result['gflop_per_step']:.2f} GFLOP per step (fwd + bwd)"
+    ]
     for n, row in result["threads"].items():
         gemm = row["gemm_gflops"]
-        lines.append(f"  {n} thread(s), {row['load']}; fp32 GEMM {gemm['width']:.1f} GFLOP/s at "
-                     f"the model's width, {gemm['square']:.1f} at n = 1024")  # fmt: skip
+        lines.append(
+            f"  {n} thread(s), {row['load']}; fp32 GEMM GFLOP/s: tokens x C @ C x C "
+            f"{gemm['C x C']:.1f}, @ C x d_ff {gemm['C x d_ff']:.1f}, n = 1024 "
+            f"{gemm['square']:.1f}"
+        )
         for name, step_s in row["step_s"].items():
             achieved = row["gflops"][name]
-            lines.append(f"    {name:<26}{step_s * 1e3:>9.1f} ms/step {row['tokens_per_s'][name]:>9.0f}"
-                         f" tokens/s {achieved:>6.1f} GFLOP/s = {achieved / gemm['square']:.0%}"
-                         f" of GEMM")  # fmt: skip
-        lines.append(f"    lightning / bare (median of per-repeat ratios): "
-                     f"{row['lightning_over_bare']:.3f}")  # fmt: skip
+            lines.append(
+                f"    {name:<26}{step_s * 1e3:>9.1f} ms/step {row['tokens_per_s'][name]:>9.0f}"
+                f" tokens/s {achieved:>6.1f} GFLOP/s = {achieved / gemm['square']:.0%}"
+                f" of GEMM"
+            )
+        lines.append(
+            f"    lightning / bare (median of per-repeat ratios): {row['lightning_over_bare']:.3f}"
+        )
         parts = ", ".join(f"{k} {v:.1f}" for k, v in row["breakdown_ms"].items())
         lines.append(f"    bare step breakdown, ms: {parts}")
         optimiser = ", ".join(f"{k} {v:.2f}" for k, v in row["optimiser_step_ms"].items())
@@ -311,38 +356,67 @@ def format_training(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="protein-performer bench family",
-                                     description=__doc__.split("\n\n")[0])  # fmt: skip
-    parser.add_argument("--widths", type=int, nargs="+", default=[0, 200],
-                        help="columns (0: the alignment's own 82)")  # fmt: skip
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser = argparse.ArgumentParser(
+        prog="protein-performer bench family", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=None,
+        help="columns (0: the alignment's own; default 0 200, --quick 0)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="torch threads (default 1 2, --quick 1)",
+    )
     parser.add_argument("--steps", type=int, default=8, help="timed steps per block")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved blocks per variant")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
-    parser.add_argument("--eval", action=argparse.BooleanOptionalAction, default=True,
-                        help="also time the 200-column evaluation")  # fmt: skip
+    parser.add_argument(
+        "--eval",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the 200-column evaluation",
+    )
     parser.add_argument("--eval-only", action="store_true")
     parser.add_argument("--eval-width", type=int, default=200)
     parser.add_argument("--samples", type=int, default=200)
-    parser.add_argument("--quick", action="store_true",
-                        help="batch 4, 3 steps, 1 repeat, 1 thread, 24 eval columns (tests)")  # fmt: skip
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="batch 4, 3 steps, 1 repeat, 1 thread, 24 eval columns (tests)",
+    )
     parser.add_argument("--msa", type=Path, default=MSA, help="alignment (default: PF00595)")
-    parser.add_argument("--cache-dir", default=None, help="sequence-weight cache (default: the "
-                        "family command's)")  # fmt: skip
+    parser.add_argument(
+        "--cache-dir", default=None, help="sequence-weight cache (default: the family command's)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.widths, args.threads, args.steps, args.repeats = [0], [1], 3, 1
+        args.widths, args.threads = args.widths or [0], args.threads or [1]
+        args.steps, args.repeats = 3, 1
         args.batch_size, args.eval_width, args.samples = args.batch_size or 4, 24, 4
+    args.widths, args.threads = args.widths or [0, 200], args.threads or [1, 2]
     before_threads = torch.get_num_threads()
     results: dict = {"load_start": load_line(), "training": [], "evaluation": None}
     print(results["load_start"], flush=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for width in [] if args.eval_only else args.widths:
-                result = measure_training(width, args.threads, args.steps, args.repeats,
-                                          args.batch_size, Path(tmp) / f"w{width}", args.msa,
-                                          args.cache_dir)  # fmt: skip
+                result = measure_training(
+                    width,
+                    args.threads,
+                    args.steps,
+                    args.repeats,
+                    args.batch_size,
+                    Path(tmp) / f"w{width}",
+                    args.msa,
+                    args.cache_dir,
+                )
                 results["training"].append(result)
                 print(format_training(result), flush=True)
         if args.eval or args.eval_only:
