@@ -296,7 +296,16 @@ def measure_training(
         torch.set_num_threads(n)
         times: dict[str, list[float]] = {k: [] for k in variants}
         ratios: list[float] = []
+        # The model's own GEMM shapes (tokens × C @ C × C for q, k, v and out; C × d_ff for
+        # the feed-forward) and a large square one, once per repeat: the best of the repeats
+        # is the rate this CPU reaches, the reference of "% of GEMM".
+        gemm_shapes = {"C x C": (tokens, model_cfg.d_model, model_cfg.d_model),
+                       "C x d_ff": (tokens, model_cfg.d_model, model_cfg.d_ff),
+                       "square": (1024, 1024, 1024)}  # fmt: skip
+        gemm: dict[str, float] = dict.fromkeys(gemm_shapes, 0.0)
         for _ in range(repeats):
+            for name, shape in gemm_shapes.items():
+                gemm[name] = max(gemm[name], gemm_gflops(*shape))
             medians = {}
             for name, run in variants.items():
                 steps_s = run()[1:]  # the first step warms up allocator and kernels
@@ -304,15 +313,6 @@ def measure_training(
                 medians[name] = statistics.median(steps_s)
             ratios.append(medians["lightning"] / medians["bare"])
         step_s = {k: statistics.median(v) for k, v in times.items()}
-        c = model_cfg.d_model
-        rows = tokens
-        # The model's own GEMM shapes (tokens × C @ C × C for q, k, v and out; C × d_ff for
-        # the feed-forward) against a large square one, the machine's rate.
-        gemm = {
-            "C x C": gemm_gflops(rows, c, c),
-            "C x d_ff": gemm_gflops(rows, c, model_cfg.d_ff),
-            "square": gemm_gflops(1024, 1024, 1024),
-        }
         result["threads"][n] = {
             "step_s": step_s,
             "lightning_over_bare": statistics.median(ratios),
@@ -334,16 +334,16 @@ def format_training(result: dict) -> str:
     for n, row in result["threads"].items():
         gemm = row["gemm_gflops"]
         lines.append(
-            f"  {n} thread(s), {row['load']}; fp32 GEMM GFLOP/s: tokens x C @ C x C "
+            f"  {n} thread(s), {row['load']}; best fp32 GEMM GFLOP/s: tokens x C @ C x C "
             f"{gemm['C x C']:.1f}, @ C x d_ff {gemm['C x d_ff']:.1f}, n = 1024 "
             f"{gemm['square']:.1f}"
         )
+        peak = max(gemm.values())
         for name, step_s in row["step_s"].items():
             achieved = row["gflops"][name]
             lines.append(
                 f"    {name:<26}{step_s * 1e3:>9.1f} ms/step {row['tokens_per_s'][name]:>9.0f}"
-                f" tokens/s {achieved:>6.1f} GFLOP/s = {achieved / gemm['square']:.0%}"
-                f" of GEMM"
+                f" tokens/s {achieved:>6.1f} GFLOP/s = {achieved / peak:.0%} of the best GEMM"
             )
         lines.append(
             f"    lightning / bare (median of per-repeat ratios): {row['lightning_over_bare']:.3f}"
