@@ -25,8 +25,8 @@ export HF_HUB_OFFLINE := 1
 export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install data train family family-bench analyze bench gpu-check test soak lint \
-	format notebooks experiments clean
+.PHONY: help install data train family family-bench family-speed analyze bench gpu-check test \
+	soak lint format notebooks experiments clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -65,6 +65,9 @@ analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity, contacts (CHECKPOINT=â
 bench: $(BENCH_STAMP) ## Attention + generation benchmarks (BENCH_ARGS=--quick for a seconds-long run)
 	$(VENV)/bin/protein-performer bench attention $(BENCH_ARGS)
 	$(VENV)/bin/protein-performer bench generation $(BENCH_ARGS)
+
+family-speed: $(STAMP) ## Family training step vs a bare loop and the GEMM rate; 200-column evaluation (BENCH_ARGS=--quick)
+	$(VENV)/bin/protein-performer bench family $(BENCH_ARGS)
 
 gpu-check: ## GPU correctness, bf16, attention/training speed, 2-min run (<= 8 min; docs/gpu.md)
 	PYTHONPATH=$(CURDIR) $(GPU_PY) -m protein_performer.gpu_check $(GPU_CHECK_ARGS)

@@ -19,6 +19,10 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
         "protein_performer.bench.generation",
         "cost per generated token: FAVOR state vs KV cache vs recompute",
     ),
+    "family": (
+        "protein_performer.bench.family_speed",
+        "family training step vs a bare loop and the GEMM rate; 200-column evaluation time",
+    ),
 }
 
 

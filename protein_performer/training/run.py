@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import (
     Callback,
     LearningRateMonitor,
@@ -92,6 +93,10 @@ class TrainerConfig:
     rich_progress: bool = True
     # Select the best checkpoint (lowest valid/loss) for the final evaluation, else the last.
     evaluate_best: bool = True
+    # torch intra-op threads for the run (`torch.set_num_threads`); None keeps torch's default
+    # (one per core). On a 2-core CPU shared with other jobs, 1 is faster: idle threads wait
+    # on each other at every op (`protein-performer bench family`, docs/FAMILIES.md).
+    num_threads: int | None = None
 
     def __post_init__(self) -> None:
         # Checked before anything is written: Lightning would fail later (ZeroDivisionError for
@@ -117,6 +122,12 @@ class TrainerConfig:
                     f"trainer.{name} must be a batch count >= 1 or a fraction in (0, 1], "
                     f"got {value!r}"
                 )
+        if self.num_threads is not None and (
+            isinstance(self.num_threads, bool) or not isinstance(self.num_threads, int)
+            or self.num_threads < 1
+        ):  # fmt: skip
+            raise ValueError(f"trainer.num_threads must be an integer >= 1 or null, got "
+                             f"{self.num_threads!r}")  # fmt: skip
         if self.gradient_clip_val is not None and self.gradient_clip_val <= 0:
             raise ValueError(
                 f"trainer.gradient_clip_val must be > 0 or null, got {self.gradient_clip_val}"
@@ -200,6 +211,10 @@ def build_trainer(
     Checkpoints are written by `AtomicCheckpointIO` (temporary file beside the target).
     """
     remove_stale_temporaries(run_dir / "checkpoints")
+    if cfg.num_threads is not None:
+        # The run owns its process (the `train` and `family` commands): evaluation after
+        # training keeps the same count.
+        torch.set_num_threads(cfg.num_threads)
     return L.Trainer(
         max_steps=cfg.max_steps,
         max_time=cfg.max_time,

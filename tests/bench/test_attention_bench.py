@@ -77,4 +77,4 @@ def test_bench_dispatcher(capsys):
     assert cli.main([]) == 2
     assert cli.main(["nope"]) == 2
     assert "generation" in capsys.readouterr().out
-    assert set(cli.BENCHMARKS) == {"attention", "generation"}
+    assert set(cli.BENCHMARKS) == {"attention", "generation", "family"}

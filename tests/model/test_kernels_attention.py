@@ -159,3 +159,32 @@ def test_exact_attention_matches_softmax_matrix_with_pads(causal):
 def test_identity_attention_returns_v():
     v = torch.randn(1, 2, 3, 4)
     assert K.identity_attention(v * 0, v * 0, v) is v
+
+
+@pytest.mark.parametrize(
+    "length,max_chunk,m,e,expected",
+    [(84, 128, 64, 17, 42), (202, 128, 64, 17, 51), (1024, 128, 256, 65, 128),
+     (1000, 128, 256, 65, 125), (12, 4, 32, 9, 4), (3, 128, 64, 17, 3)],
+)  # fmt: skip
+def test_chunk_length_is_balanced_and_bounded(length, max_chunk, m, e, expected):
+    chunk = K.chunk_length(length, max_chunk, m, e)
+    assert chunk == expected
+    n_chunks = -(-length // chunk)
+    assert chunk <= max_chunk and n_chunks * chunk - length < n_chunks  # padding < 1 per chunk
+
+
+def test_chunk_length_rejects_empty():
+    with pytest.raises(ValueError, match="positive"):
+        K.chunk_length(0, 128, 64, 17)
+
+
+def test_causal_layer_same_whatever_the_chunk_rule(monkeypatch):
+    """The layer's chunk choice (`kernels.chunk_length`) changes rounding only."""
+    from protein_performer.model.attention import SelfAttention
+
+    torch.manual_seed(0)
+    layer = SelfAttention(64, 4, kind="favor-softmax", causal=True, n_features=64).double()
+    x = torch.randn(3, 202, 64, dtype=F64)
+    out = layer(x, None)
+    monkeypatch.setattr(K, "chunk_length", lambda length, max_chunk, m, e: min(max_chunk, length))
+    torch.testing.assert_close(out, layer(x, None))

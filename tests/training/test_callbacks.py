@@ -65,3 +65,26 @@ def test_state_dict_continues_the_same_sequence_of_draws():
     # The resumed generator's next draw is the third draw of the uninterrupted one.
     got = run(resumed, [6])
     assert all(torch.equal(a, b) for a, b in zip(expected, got, strict=True))
+
+
+def test_adamw_is_fused_on_plain_cpu_parameters():
+    from protein_performer.model.config import preset
+    from protein_performer.training.lit_module import ProteinLM
+
+    module = ProteinLM(preset("tiny_l2_d64"))
+    optimizer = module.configure_optimizers()["optimizer"]
+    assert isinstance(optimizer, torch.optim.AdamW) and optimizer.defaults["fused"] is True
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.1, 0.0]
+
+
+def test_trainer_num_threads_is_checked_and_applied(tmp_path):
+    from protein_performer.training.run import TrainerConfig, build_trainer
+
+    with pytest.raises(ValueError, match="num_threads"):
+        TrainerConfig(num_threads=0)
+    before = torch.get_num_threads()
+    try:
+        build_trainer(TrainerConfig(num_threads=1, enable_progress_bar=False), tmp_path)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

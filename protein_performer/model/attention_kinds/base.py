@@ -105,7 +105,7 @@ class FeatureMapKind(AttentionKindSpec):
         gemms = 2 * m * c + 2 * h * m * (d + 1)
         if not config.causal:
             return gemms
-        return gemms + min(chunk, length) * h * (m + d + 1)
+        return gemms + kernels.chunk_length(length, chunk, m, d + 1) * h * (m + d + 1)
 
     def attend(self, layer, q_BHLD, k_BHLD, v_BHLD, is_pad_BL) -> torch.Tensor:
         phi_q_BHLM = self.feature_map(layer, q_BHLD, is_query=True)
@@ -114,8 +114,12 @@ class FeatureMapKind(AttentionKindSpec):
         low = layer.bf16_gemm and v_BHLD.dtype == torch.bfloat16
         gemm_dtype = torch.bfloat16 if low else None
         if layer.causal:
+            # `layer.chunk_size` is the longest chunk; short sequences run shorter, balanced ones.
+            chunk = kernels.chunk_length(
+                q_BHLD.shape[2], layer.chunk_size, phi_q_BHLM.shape[-1], v_BHLD.shape[-1] + 1
+            )
             out_BHLD = kernels.causal_linear_attention(
-                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, layer.chunk_size, gemm_dtype=gemm_dtype
+                phi_q_BHLM, phi_k_BHLM, v_BHLD, is_pad_BL, chunk, gemm_dtype=gemm_dtype
             )
         else:
             out_BHLD = kernels.linear_attention(

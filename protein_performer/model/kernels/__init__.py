@@ -12,6 +12,7 @@ from protein_performer.model.kernels.causal_linear_attention import (
     DEFAULT_CHUNK_SIZE,
     causal_linear_attention,
     causal_product,
+    chunk_length,
 )
 from protein_performer.model.kernels.exact_attention import (
     allowed_keys,
@@ -41,6 +42,7 @@ __all__ = [
     "allowed_keys",
     "causal_linear_attention",
     "causal_product",
+    "chunk_length",
     "draw_projection",
     "exact_attention",
     "favor_attention_matrix",

@@ -1,0 +1,54 @@
+"""`protein-performer bench family --quick` runs end to end on a slice of the shipped family,
+and its numbers are real measurements."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from protein_performer.bench import cli as bench_cli
+from protein_performer.bench import family_speed
+from protein_performer.paths import PF00595_DIR
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_tile_repeats_columns_inside_the_frame():
+    framed = np.array([0, 5, 6, 7, 2], dtype=np.int8)
+    np.testing.assert_array_equal(family_speed.tile(framed, 8), [0, 5, 6, 7, 5, 6, 7, 5, 6, 2])
+
+
+def test_quick_family_bench_measures_training_and_evaluation(tmp_path):
+    with gzip.open(PF00595_DIR / "PF00595_mgap6.fasta.gz", "rt") as handle:
+        lines = handle.read().split("\n")[:600]
+    msa = tmp_path / "pdz300.fasta"
+    msa.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "family.json"
+    argv = ["family", "--quick", "--msa", str(msa), "--cache-dir", str(tmp_path / "cache"),
+            "--widths", "30", "--json", str(out)]  # fmt: skip
+    assert bench_cli.main(argv) == 0
+    result = json.loads(out.read_text())
+    (training,) = result["training"]
+    assert training["length"] == 32 and training["batch"] == 4
+    assert training["gflop_per_step"] > 0
+    row = training["threads"]["1"]
+    assert set(row["step_s"]) == {"lightning", "bare", "bare, chunk min(128, L)"}
+    assert all(0 < v < 60 for v in row["step_s"].values())
+    assert math.isfinite(row["lightning_over_bare"]) and row["lightning_over_bare"] > 0
+    assert row["gemm_gflops"]["square"] > 0.1 and row["breakdown_ms"]["forward"] > 0
+    assert set(row["optimiser_step_ms"]) == {"for-loop", "foreach", "fused"}
+    evaluation = result["evaluation"]
+    assert evaluation["columns"] == 24 and evaluation["variants"] == 19 * 24
+    assert set(evaluation["rows"]) == {"jacobian", "scan (causal LLR)", "4 samples"}
+    assert all(r["before_s"] > 0 and r["after_s"] > 0 for r in evaluation["rows"].values())
+    assert "load average" in result["load_start"]
