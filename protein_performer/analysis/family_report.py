@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from protein_performer.analysis.family_evaluation import FamilyEvaluation
+from protein_performer.analysis.family_inputs import scan_coverage
 from protein_performer.analysis.rank_correlation import Correlation
-from protein_performer.family.evaluate import FamilyEvaluation
-from protein_performer.family.inputs import scan_coverage
 from protein_performer.paths import PUBLISHED_SCORES
 
 
