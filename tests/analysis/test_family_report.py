@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from protein_performer.analysis import family_report as report
 from protein_performer.analysis.dms import Scan, Variant
 from protein_performer.analysis.family_evaluation import (
     POTTS_NAME,
@@ -19,15 +20,6 @@ from protein_performer.analysis.family_evaluation import (
     Predictor,
 )
 from protein_performer.analysis.family_inputs import ContactTruth, identity_map
-from protein_performer.analysis.family_report import (
-    contacts_table,
-    dms_table,
-    published_scores,
-    published_table,
-    summary,
-    write_json,
-    write_scores_tsv,
-)
 from protein_performer.analysis.mutations import parse_mutations
 from protein_performer.analysis.rank_correlation import Correlation
 
@@ -66,7 +58,7 @@ def evaluation() -> FamilyEvaluation:
 
 
 def test_the_dms_table_counts_variants_and_shows_differences_only_where_there_are(evaluation):
-    lines = dms_table(evaluation).splitlines()
+    lines = report.dms_table(evaluation).splitlines()
     assert lines[0] == (
         "Scan scan.csv (DMS_score): 4 variants: 2 scored, 1 synonymous (score 0, not in ρ), "
         "1 outside the alignment's columns (not in ρ). Wild type placed by identity."
@@ -78,27 +70,27 @@ def test_the_dms_table_counts_variants_and_shows_differences_only_where_there_ar
 
 
 def test_the_summary_has_a_baseline_difference_only_for_rows_compared_with_it(evaluation):
-    spearman = summary(evaluation)["spearman"]
+    spearman = report.summary(evaluation)["spearman"]
     assert spearman[PSSM_NAME] == {"rho": 0.4, "low": 0.1, "high": 0.7, "n": 2}
     assert spearman["tiny masked-marginals"] == {
         "rho": 0.6, "low": 0.2, "high": 0.9, "n": 2,
         "minus_pssm": 0.2, "minus_pssm_low": -0.1, "minus_pssm_high": 0.5,
     }  # fmt: skip
-    assert POTTS_NAME not in spearman and "potts_fit" not in summary(evaluation)
+    assert POTTS_NAME not in spearman and "potts_fit" not in report.summary(evaluation)
 
 
 def test_the_summary_counts_coverage_and_survives_json(evaluation, tmp_path):
-    data = summary(evaluation)
+    data = report.summary(evaluation)
     assert data["counts"] == {"scored": 2, "synonymous": 1, "unscorable": 1}
     assert data["coverage"] == pytest.approx(2 / 3)  # scored among the changing variants
     assert data["contact_kinds"] == {"8": "Cβ"}
-    write_json(data, tmp_path / "evaluation.json")
+    report.write_json(data, tmp_path / "evaluation.json")
     again = json.loads((tmp_path / "evaluation.json").read_text())
     assert again["contacts"]["jacobian"]["8"]["long"]["P@L"] == 0.5
 
 
 def test_the_summary_of_an_evaluation_without_a_scan_has_no_counts():
-    empty = summary(FamilyEvaluation(None, None, []))
+    empty = report.summary(FamilyEvaluation(None, None, []))
     assert (empty["scan"], empty["counts"], empty["coverage"]) == (None, None, None)
     assert empty["spearman"] == {} and empty["contacts"] == {}
 
@@ -107,7 +99,7 @@ def test_the_tsv_has_one_row_per_variant_with_synonymous_zero_and_missing_blank(
     evaluation, tmp_path
 ):
     path = tmp_path / "scores.tsv"
-    write_scores_tsv(evaluation, path, ["model: tiny"])
+    report.write_scores_tsv(evaluation, path, ["model: tiny"])
     lines = path.read_text().splitlines()
     assert lines[0] == "# model: tiny"
     assert lines[1].split("\t") == ["mutant", "measured", "status", PSSM_NAME,
@@ -118,7 +110,7 @@ def test_the_tsv_has_one_row_per_variant_with_synonymous_zero_and_missing_blank(
 
 
 def test_the_contacts_table_has_a_row_per_method_threshold_and_range(evaluation):
-    lines = contacts_table(evaluation).splitlines()
+    lines = report.contacts_table(evaluation).splitlines()
     assert len(lines) == 2 + 3
     assert lines[2] == "| jacobian | Cβ < 8 Å | long | 0.500 | 0.750 | 1.000 | 0.100 |"
     assert [line.split(" | ")[2] for line in lines[2:]] == ["long", "medium", "short"]
@@ -135,10 +127,10 @@ def test_published_rows_match_the_scan_by_content_and_column(tmp_path):
         writer.writerow([digest, "DMS_score", "EVmutation", "0.51", "Hopf 2017"])
         writer.writerow([digest, "other", "EVmutation", "0.3", "Hopf 2017"])
         writer.writerow(["0" * 64, "DMS_score", "DeepSequence", "0.6", "Riesselman 2018"])
-    rows = published_scores(scan, "DMS_score", table)
+    rows = report.published_scores(scan, "DMS_score", table)
     assert [r["method"] for r in rows] == ["EVmutation"]
-    assert published_table(rows).splitlines() == [
+    assert report.published_table(rows).splitlines() == [
         "| method (published: Hopf 2017) | Spearman ρ |", "|---|---|", "| EVmutation | 0.510 |",
     ]  # fmt: skip
     scan.write_text("mutant,DMS_score\nK2A,1.6\n")  # other content: not the published scan
-    assert published_scores(scan, "DMS_score", table) == []
+    assert report.published_scores(scan, "DMS_score", table) == []
