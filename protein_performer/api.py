@@ -53,7 +53,8 @@ def embed(
 ) -> np.ndarray | list[np.ndarray]:
     """Mean embeddings `[N, C]` of `layer` (-1: the final representation), or with
     `per_token=True` one `[L, C]` array per sequence (residues only; for an aligned model one
-    row per column, and the mean over the columns holding a residue)."""
+    row per column, and the mean over the columns holding a residue). No sequences give an
+    empty result: `[0, C]`, or `[]` per token."""
     from protein_performer.analysis.embeddings import embed_placements, embed_sequences
     from protein_performer.analysis.placement import is_aligned_model, place_all
 
@@ -70,6 +71,8 @@ def embed(
         )  # fmt: skip
     if per_token:
         return [e.per_token_LC for e in out]
+    if not out:  # an empty batch, like `score`'s (0,): (0, C) rather than a stacking error
+        return np.empty((0, model.config.d_model), dtype=np.float32)
     return np.stack([e.mean_C for e in out])
 
 
@@ -119,7 +122,8 @@ def generate(
 
     An aligned causal model samples whole rows over its columns, the gap included: exactly
     `n_columns` characters each (the prompt is then the first columns, `-` allowed, and
-    `max_length` must be None), or with `aligned=False` the same rows without their gaps."""
+    `max_length` must be None), or with `aligned=False` the same rows without their gaps.
+    `n=0` gives `[]`."""
     import torch
 
     from protein_performer.analysis.placement import family_of, is_aligned_model
@@ -127,6 +131,8 @@ def generate(
     from protein_performer.generation.sample_io import decode_row, encode_prompt
     from protein_performer.generation.sampling import SamplingConfig
 
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be a whole number of sequences >= 0, got {n!r}")
     columns = is_aligned_model(model)
     if columns:
         n_columns = family_of(model).n_columns

@@ -98,9 +98,8 @@ FILE_RANK = {
     # These draw their figures through plots/ (the report of `make analyze`).
     "analysis/pipeline.py": LAYER_RANK["plots"],
     "analysis/bpti_report.py": LAYER_RANK["plots"],
-    # The dms command reports through the family evaluation (family.pipeline), which it shares
-    # with `protein-performer family`.
-    "analysis/dms_cli.py": LAYER_RANK["family"],
+    # The family evaluation's report, shared by `protein-performer dms` and `family`.
+    "analysis/family_pipeline.py": LAYER_RANK["plots"],
     # A command: its one-line error path is cli_support's.
     "data/msa_cli.py": LAYER_RANK["cli_support"],
 }

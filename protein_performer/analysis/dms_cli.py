@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from protein_performer.analysis.family_evaluation import FamilyEvalConfig
+    from protein_performer.analysis.family_pipeline import evaluate_and_report
     from protein_performer.data.family_alignment import FamilyAlignment, FamilyDataConfig
-    from protein_performer.family.evaluate import FamilyEvalConfig
-    from protein_performer.family.pipeline import evaluate_and_report
     from protein_performer.model.io import load_model
 
     if not args.checkpoint.exists():

@@ -29,8 +29,8 @@ from pathlib import Path
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
 from protein_performer import cli_support as cs
+from protein_performer.analysis.family_evaluation import FamilyEvalConfig
 from protein_performer.data.family import FamilyDataConfig
-from protein_performer.family.evaluate import FamilyEvalConfig
 from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND
 from protein_performer.model.config import PRESETS, PerformerConfig
 from protein_performer.training.cli import _OneLineErrors, quiet_lightning

@@ -15,10 +15,10 @@ from typing import Any
 
 from jsonargparse import Namespace
 
+from protein_performer.analysis.family_evaluation import FamilyEvalConfig, FamilyEvaluation
 from protein_performer.data.family import FamilyDataConfig, FamilyDataModule
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.msa import MSAFormatError
-from protein_performer.family.evaluate import FamilyEvalConfig, FamilyEvaluation
 from protein_performer.model.config import PerformerConfig
 from protein_performer.training.launch import UserError, _trainer_flag, _typed, resume_checkpoint
 from protein_performer.training.lit_module import OptimConfig
@@ -108,7 +108,7 @@ def prepare_family_launch(cfg: Namespace) -> FamilyLaunch:
     import lightning as L
     from lightning.fabric.utilities.exceptions import MisconfigurationException
 
-    from protein_performer.family.evaluate import setup_evaluation
+    from protein_performer.analysis.family_evaluation import setup_evaluation
     from protein_performer.family.train import FamilyInfoCallback, family_info, fit_model_config
     from protein_performer.family.transfer import init_family_from
     from protein_performer.training.lit_module import ProteinLM

@@ -104,6 +104,29 @@ def test_embed_refuses_invalid_letters_and_warns_on_crop():
         pp.embed(model, "MKV")
 
 
+def test_no_sequences_give_empty_results_not_a_stacking_error():
+    """An empty batch is a batch: `embed` gives `[0, C]` as `score` gives `[0]` (like
+    sentence-transformers' `encode([])` and Hugging Face pipelines, which return empty results)."""
+    model = pp.load_model()
+    embedded = pp.embed(model, [])
+    assert embedded.shape == (0, model.config.d_model) and embedded.dtype == np.float32
+    assert pp.embed(model, [], per_token=True) == []
+    assert pp.score(model, []).shape == (0,)
+
+
+def test_no_sequences_give_empty_results_for_an_aligned_model():
+    model = pp.load_model("family_pf00595")
+    assert pp.embed(model, []).shape == (0, model.config.d_model)
+    assert pp.score(model, []).shape == (0,)
+
+
+def test_generate_takes_zero_samples_and_refuses_a_negative_count(tiny_causal_checkpoint):
+    model = pp.load_model(tiny_causal_checkpoint)
+    assert pp.generate(model, "MK", n=0, max_length=10) == []
+    with pytest.raises(ValueError, match=r"^n must be a whole number of sequences >= 0, got -1$"):
+        pp.generate(model, "MK", n=-1)
+
+
 def test_generate_emits_standard_amino_acids_only(tiny_causal_checkpoint):
     model = pp.load_model(tiny_causal_checkpoint)
     samples = pp.generate(model, "MK", n=8, max_length=40, seed=1)

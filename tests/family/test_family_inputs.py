@@ -14,9 +14,9 @@ from protein_performer.analysis.column_contacts import (
     read_column_distances,
     structure_column_distances,
 )
+from protein_performer.analysis.family_inputs import scan_wild_type
+from protein_performer.analysis.family_report import published_scores
 from protein_performer.analysis.structures import load_chain, load_chain_atoms
-from protein_performer.family.inputs import scan_wild_type
-from protein_performer.family.report import published_scores
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PDZ = DATA / "families" / "PF00595"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from protein_performer.analysis.family_evaluation import FamilyEvalConfig
 from protein_performer.family import cli as family_cli
-from protein_performer.family.evaluate import FamilyEvalConfig
 from protein_performer.model.family_info import CHECKPOINT_KEY, FamilyInfo
 
 DATA = Path(__file__).resolve().parents[2] / "data"

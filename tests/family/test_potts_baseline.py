@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protein_performer.analysis.potts import PottsConfig
-from protein_performer.data.family import FamilyDataConfig, FamilyDataModule
-from protein_performer.family.evaluate import (
+from protein_performer.analysis.family_evaluation import (
     POTTS_NAME,
     PSSM_NAME,
     FamilyEvalConfig,
@@ -21,7 +19,9 @@ from protein_performer.family.evaluate import (
     add_pssm,
     setup_evaluation,
 )
-from protein_performer.family.report import dms_table, summary
+from protein_performer.analysis.family_report import dms_table, summary
+from protein_performer.analysis.potts import PottsConfig
+from protein_performer.data.family import FamilyDataConfig, FamilyDataModule
 
 FAMILY = Path(__file__).resolve().parents[2] / "data" / "families" / "PF00595"
 QUERY = "DLG4_RAT/313-391"

@@ -232,7 +232,7 @@ def test_family_dms_bad_input_battery(
 
 @pytest.mark.parametrize("n_boot", [0, -3])
 def test_eval_config_refuses_n_boot_below_one(n_boot):
-    from protein_performer.family.evaluate import FamilyEvalConfig
+    from protein_performer.analysis.family_evaluation import FamilyEvalConfig
 
     with pytest.raises(ValueError, match="n_boot"):
         FamilyEvalConfig(n_boot=n_boot)

@@ -5,17 +5,14 @@ older progress silently.
 Each iteration draws, from its seed, a kill point (a function inside the write path and which
 call of it) and runs the command in a child process that `os._exit`s there, like SIGKILL: no
 `finally`, no cleanup. `make test` runs a few seeds; `make soak` runs many more
-(`PP_FAULT_ITERATIONS`) and adds kills by wall-clock timer (`PP_FAULT_TIMED=1`).
+(`PP_FAULT_ITERATIONS`) and adds kills by wall-clock timer (`PP_FAULT_TIMED=1`); the hook and
+the child runner are `kill_points`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -23,11 +20,7 @@ import pytest
 
 from protein_performer.data.prepare import PrepareConfig, load_prepared, prepare
 from protein_performer.model.checkpoint_files import read_step
-
-ROOT = Path(__file__).resolve().parents[2]
-N = int(os.environ.get("PP_FAULT_ITERATIONS", "3"))
-TIMED = os.environ.get("PP_FAULT_TIMED") == "1"
-KILLED = 137
+from tests.reliability.kill_points import ROOT, TIMED, N, kill_hook, report, run_child
 
 # Where a kill can land while preparing: (module attribute to wrap, calls it may reach).
 PREPARE_POINTS = [
@@ -44,65 +37,11 @@ TRAIN_POINTS = [
     ("os.replace", 6),
 ]
 
-_KILL_HOOK = """
-import importlib, os, sys
-target, nth, half = {target!r}, {nth}, {half}
-owner_path, attr = target.rsplit(".", 1)
-try:
-    owner = importlib.import_module(owner_path)
-except ModuleNotFoundError:
-    module_path, cls = owner_path.rsplit(".", 1)
-    owner = getattr(importlib.import_module(module_path), cls)
-original = getattr(owner, attr)
-calls = [0]
-def hooked(*args, **kwargs):
-    calls[0] += 1
-    if calls[0] == nth:
-        if half and len(args) > 1 and hasattr(args[1], "write"):
-            args[1].write(b"PK\\x03\\x04 partial checkpoint")
-            args[1].flush()
-        os._exit({killed})
-    return original(*args, **kwargs)
-setattr(owner, attr, hooked)
-"""
-
-
-def _child(code: str, hook: str, *, timed_kill_s: float | None = None) -> int:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", hook + code],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if timed_kill_s is not None:
-        try:
-            proc.wait(timeout=timed_kill_s)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate(timeout=600)
-    code_ = proc.returncode
-    if code_ not in (0, KILLED, -signal.SIGKILL):
-        raise AssertionError(f"child failed on its own (status {code_}):\n{err[-3000:]}")
-    return code_
-
 
 def _hook(rng: random.Random, points) -> tuple[str, str]:
     target, reach = rng.choice(points)
     nth = rng.randint(1, reach)
-    half = target == "torch.save"
-    code = _KILL_HOOK.format(target=target, nth=nth, half=half, killed=KILLED)
-    return f"{target}#{nth}", textwrap.dedent(code)
-
-
-def _report(kind: str, **fields) -> None:
-    path = os.environ.get("PP_FAULT_REPORT")
-    if path:
-        with open(path, "a") as fh:
-            fh.write(json.dumps({"kind": kind, **fields}) + "\n")
+    return f"{target}#{nth}", kill_hook(target, nth, partial=target == "torch.save")
 
 
 def _snapshot(result) -> dict[str, list[str]]:
@@ -135,12 +74,12 @@ def test_killed_prepare_force_never_leaves_trusted_partial_data(seed, tmp_path, 
                 bucket_bytes={config.bucket_bytes}, shard_bytes=4096), force=True)
         """
     )
-    status = _child(code, hook, timed_kill_s=rng.uniform(0.5, 4.0) if timed else None)
+    status = run_child(code, hook, timed_kill_s=rng.uniform(0.5, 4.0) if timed else None)
     logged: list[str] = []
     again = prepare(config, log=logged.append)
     survived = _snapshot(again) == expected and load_prepared(again.path) is not None
     leftovers = [p.name for p in cache.iterdir() if p.name.startswith((".tmp-", ".old-"))]
-    _report("prepare", seed=seed, where=where, killed=status != 0, survived=survived)
+    report("prepare", seed=seed, where=where, killed=status != 0, survived=survived)
     assert survived, f"kill at {where}: the next run served other data ({logged})"
     assert not leftovers, f"kill at {where}: leftovers {leftovers}"
 
@@ -186,7 +125,7 @@ def test_killed_training_resumes_from_its_newest_checkpoint(
         raise SystemExit(main({argv!r}))
         """
     )
-    status = _child(code, hook, timed_kill_s=rng.uniform(4.0, 15.0) if timed else None)
+    status = run_child(code, hook, timed_kill_s=rng.uniform(4.0, 15.0) if timed else None)
     entries = log.read_text().split() if log.exists() else []
     done = [int(s) for kind, s in zip(entries[::2], entries[1::2], strict=True) if kind == "done"]
     started = [int(s) for kind, s in zip(entries[::2], entries[1::2], strict=True)]
@@ -197,7 +136,7 @@ def test_killed_training_resumes_from_its_newest_checkpoint(
     checkpoints = runs / "f" / "checkpoints"
     names = sorted(p.name for p in checkpoints.iterdir())
     lost = not (max(done, default=0) <= resumed <= max(started, default=0))
-    _report("train", seed=seed, where=where, killed=status != 0, lost=lost, resumed=resumed)
+    report("train", seed=seed, where=where, killed=status != 0, lost=lost, resumed=resumed)
     assert not lost, f"kill at {where}: resumed at step {resumed}, saves {entries}"
     assert metrics["global_step"] == max_steps
     assert names == ["best.ckpt", "last.ckpt"], names  # no last-v1, no temporaries

@@ -24,9 +24,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.reliability.test_fault_injection import KILLED, N, _child, _report
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.reliability.kill_points import ROOT, N, kill_hook, report, run_child
 
 # Where a kill can land inside save_pretrained: (attribute to wrap, calls it may reach).
 SAVE_POINTS = [
@@ -37,27 +35,6 @@ SAVE_POINTS = [
     ("os.rename", 1),
     ("shutil.rmtree", 1),
 ]
-
-_SAVE_HOOK = """
-import importlib, os
-target, nth = {target!r}, {nth}
-owner_path, attr = target.rsplit(".", 1)
-try:
-    owner = importlib.import_module(owner_path)
-except ModuleNotFoundError:
-    module_path, cls = owner_path.rsplit(".", 1)
-    owner = getattr(importlib.import_module(module_path), cls)
-original = getattr(owner, attr)
-calls = [0]
-def hooked(*args, **kwargs):
-    calls[0] += 1
-    if calls[0] == nth:
-        if {after}:
-            original(*args, **kwargs)
-        os._exit({killed})
-    return original(*args, **kwargs)
-setattr(owner, attr, hooked)
-"""
 
 _SAVE_CODE = """
 import torch
@@ -86,14 +63,14 @@ def test_killed_save_pretrained_leaves_the_old_save_or_the_new_one(seed, tmp_pat
     old = _fingerprint(save_pretrained_and_load(directory))
     target, reach = rng.choice(SAVE_POINTS)
     nth, after = rng.randint(1, reach), rng.random() < 0.5
-    hook = _SAVE_HOOK.format(target=target, nth=nth, after=after, killed=KILLED)
-    status = _child(textwrap.dedent(_SAVE_CODE.format(directory=str(directory))), hook)
+    hook = kill_hook(target, nth, after=after)
+    status = run_child(textwrap.dedent(_SAVE_CODE.format(directory=str(directory))), hook)
     torch.manual_seed(2)
     new = _fingerprint(ProteinPerformer(preset("tiny_l2_d64", objective="causal")))
     found = _fingerprint(from_pretrained(directory))
     where = f"{target}#{nth}{' after' if after else ''}"
     survived = found in (old, new)
-    _report("save_pretrained", seed=seed, where=where, killed=status != 0, survived=survived)
+    report("save_pretrained", seed=seed, where=where, killed=status != 0, survived=survived)
     assert survived, f"kill at {where}: the directory loads as neither save ({found})"
     save_pretrained(ProteinPerformer(preset("tiny_l2_d64")), directory)  # and the next save
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((".tmp-", ".old-"))]
@@ -164,7 +141,7 @@ def test_mid_shard_corruption_is_caught_before_arrow_reads_it(seed, tmp_path, ti
     child = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                            text=True, timeout=300)  # fmt: skip
     survived = again.built and child.returncode == 0 and int(child.stdout) == expected
-    _report("shard", seed=seed, where=what, killed=False, survived=survived)
+    report("shard", seed=seed, where=what, killed=False, survived=survived)
     assert survived, f"{what} (mtime kept: {keep_mtime}): not rebuilt to the same data"
 
 
@@ -214,7 +191,7 @@ def test_readers_survive_concurrent_forced_rebuilds(tmp_path, tiny_fasta):
     reader.start()
     reader.join(timeout=600)
     assert builder.wait() == 0
-    _report("race", seed=0, where=f"{loads[0]} loads", killed=False, survived=not errors)
+    report("race", seed=0, where=f"{loads[0]} loads", killed=False, survived=not errors)
     assert not errors, f"{len(errors)} of {loads[0] + len(errors)} loads failed: {errors[:2]}"
     assert loads[0] > 0
 

@@ -17,6 +17,7 @@ import torch
 from protein_performer.analysis.column_contacts import column_precision
 from protein_performer.analysis.contacts import sym_apc
 from protein_performer.analysis.dms import Scan, status_counts
+from protein_performer.analysis.family_inputs import ContactTruth, read_inputs
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.position_attention import (
     position_attention_contacts,
@@ -35,7 +36,6 @@ from protein_performer.analysis.variant_scores import (
 from protein_performer.constants import VOCAB_SIZE
 from protein_performer.data.family_alignment import FamilyAlignment
 from protein_performer.data.msa_mapping import ColumnMap
-from protein_performer.family.inputs import ContactTruth, read_inputs
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Predictor:
 @dataclass
 class FamilyEvaluation:
     """Results of one evaluation; `scan` is None without a scan, `truths` empty without
-    contacts (see `family.inputs`)."""
+    contacts (see `analysis.family_inputs`)."""
 
     scan: Scan | None
     column_map: ColumnMap | None
@@ -145,8 +145,8 @@ def default_methods(model) -> tuple[str, ...]:
 def setup_evaluation(
     datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig
 ) -> FamilyEvaluation:
-    """Read and check every input of `cfg` (`family.inputs.read_inputs`) against the alignment's
-    columns, if there is one."""
+    """Read and check every input of `cfg` (`analysis.family_inputs.read_inputs`) against the
+    alignment's columns, if there is one."""
     msa = datamodule.msa if datamodule is not None else None
     max_col_gaps = datamodule.config.max_col_gaps if datamodule is not None else 1.0
     inputs = read_inputs(msa, cfg, max_col_gaps=max_col_gaps)

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from protein_performer.analysis.family_evaluation import FamilyEvaluation
+from protein_performer.analysis.family_inputs import scan_coverage
 from protein_performer.analysis.rank_correlation import Correlation
-from protein_performer.family.evaluate import FamilyEvaluation
-from protein_performer.family.inputs import scan_coverage
 from protein_performer.paths import PUBLISHED_SCORES
 
 
@@ -104,24 +104,8 @@ def summary(evaluation: FamilyEvaluation) -> dict[str, Any]:
                 "low": p.rho.low,
                 "high": p.rho.high,
                 "n": p.rho.n,
-                **(
-                    {
-                        "minus_pssm": p.vs_pssm.rho,
-                        "minus_pssm_low": p.vs_pssm.low,
-                        "minus_pssm_high": p.vs_pssm.high,
-                    }
-                    if p.vs_pssm is not None
-                    else {}
-                ),  # fmt: skip
-                **(
-                    {
-                        "minus_potts": p.vs_potts.rho,
-                        "minus_potts_low": p.vs_potts.low,
-                        "minus_potts_high": p.vs_potts.high,
-                    }
-                    if p.vs_potts is not None
-                    else {}
-                ),  # fmt: skip
+                **_versus("minus_pssm", p.vs_pssm),
+                **_versus("minus_potts", p.vs_potts),
             }
             for p in evaluation.predictors
         },
@@ -143,6 +127,13 @@ def summary(evaluation: FamilyEvaluation) -> dict[str, Any]:
             for method, by_threshold in evaluation.contacts.items()
         },
     }
+
+
+def _versus(key: str, vs: Correlation | None) -> dict[str, float]:
+    """ρ − ρ(baseline) and its interval under `key`, `key_low`, `key_high`; none without it."""
+    if vs is None:
+        return {}
+    return {key: vs.rho, f"{key}_low": vs.low, f"{key}_high": vs.high}
 
 
 def write_scores_tsv(evaluation: FamilyEvaluation, path: Path, header: list[str]) -> None:
