@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from protein_performer import command_line
 from protein_performer.bench.generation_measurement import METHODS, Measurement
 from protein_performer.memory import peak_rss_mb, rss_mb
 
@@ -208,11 +209,11 @@ def run_benchmark(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="protein-performer bench generation",
         description="Time and memory per generated token: FAVOR state vs KV cache vs naive.",
     )
-    parser.add_argument("--quick", action="store_true", help="tiny model, lengths 16 and 32")
+    parser.add_argument("--quick", **command_line.SWITCH, help="tiny model, lengths 16 and 32")
     parser.add_argument("--lengths", type=int, nargs="+", default=None)
     parser.add_argument(
         "--preset",

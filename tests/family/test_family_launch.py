@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from protein_performer.family import cli as family_cli
+from protein_performer.family import family_cli as family_cli
 from protein_performer.family.evaluate import FamilyEvalConfig
 from protein_performer.model.family_info import CHECKPOINT_KEY, FamilyInfo
 

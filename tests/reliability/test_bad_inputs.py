@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from protein_performer.data.cli import main as prepare_main
-from protein_performer.training.cli import main as train_main
+from protein_performer.data.prepare_cli import main as prepare_main
+from protein_performer.training.train_cli import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "configs" / "tiny.yaml")

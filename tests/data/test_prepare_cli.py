@@ -1,4 +1,4 @@
-from protein_performer.data.cli import main
+from protein_performer.data.prepare_cli import main
 
 
 def test_prepare_cli_prints_table_and_uses_cache(tmp_path, fasta_factory, make_records, capsys):
