@@ -80,8 +80,10 @@ def test_attention_kind_names_appear_only_in_their_registry():
 # The layers of README "Layers" and docs/ARCHITECTURE.md, lowest first; a module may import its
 # own layer and the ones below. Siblings share a rank.
 LAYER_RANK = {
-    **dict.fromkeys(("constants", "paths", "memory", "markdown_blocks", "progress", "debug",
-                     "errors", "command_line", "help_text"), 0),  # fmt: skip
+    **dict.fromkeys(
+        ("constants", "paths", "memory", "markdown_blocks", "progress", "debug", "errors"), 0
+    ),
+    **dict.fromkeys(("command_line", "help_text"), 0),
     "data": 1,
     "model": 2,
     **dict.fromkeys(("training", "analysis", "generation"), 3),
