@@ -208,7 +208,7 @@ def run_benchmark(
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = command_line.ArgumentParser(
         prog="protein-performer bench generation",
         description="Time and memory per generated token: FAVOR state vs KV cache vs naive.",
@@ -236,7 +236,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "not touched with --quick)"
     )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.worker:
         print(json.dumps(asdict(run_worker(**json.loads(args.worker)))))
         return 0
