@@ -32,7 +32,6 @@ from pathlib import Path
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
-from protein_performer import cli_support as cs
 from protein_performer import command_line
 from protein_performer.errors import UserError
 from protein_performer.model.config import PRESETS, PerformerConfig
@@ -130,7 +129,7 @@ def _run_locked(parser: ArgumentParser, cfg: Namespace) -> int:
         launch.datamodule.setup("fit")
     except (EmptySplitError, OSError, ValueError) as error:
         raise UserError(f"data: {error}") from error
-    cs.inputs_checked()  # warnings and start-up lines waited until here
+    command_line.inputs_checked()  # warnings and start-up lines waited until here
     run_dir, trainer = launch.run_dir, launch.trainer
     if rank_zero_only.rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -76,7 +76,7 @@ def test_mutations_refuses_a_wild_type_the_profile_cannot_place(kunitz, tmp_path
                                str(checkpoint), "--out", str(tmp_path / "m.tsv")])  # fmt: skip
     assert code == 2
     line = _one_line(capsys)
-    assert line.startswith("protein-performer mutations: --sequence: not recognised")
+    assert line.startswith("protein-performer mutations: error: --sequence: not recognised")
 
 
 def test_analyze_refuses_bpti_on_the_shipped_pdz_model(tmp_path, capsys):

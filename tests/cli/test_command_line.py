@@ -59,15 +59,35 @@ def test_run_ends_a_user_error_in_one_line_with_status_2(error, capsys):
     assert capsys.readouterr().err == f"prog: error: {error}\n"
 
 
-def test_run_shows_held_warnings_after_a_success(capsys):
+def _shown(monkeypatch) -> list[str]:
+    """The warnings shown (pytest records them itself, so `showwarning` is watched instead)."""
+    shown: list[str] = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, *_: shown.append(str(message)))
+    return shown
+
+
+def test_run_shows_held_warnings_after_a_success(monkeypatch, capsys):
+    shown = _shown(monkeypatch)
+
     def body() -> int:
         warnings.warn("shown at the end", stacklevel=1)
+        assert shown == []
         print("work")
         return 0
 
     assert command_line.run("prog", body) == 0
-    captured = capsys.readouterr()
-    assert captured.out == "work\n" and "shown at the end" in captured.err
+    assert capsys.readouterr().out == "work\n" and shown == ["shown at the end"]
+
+
+def test_run_drops_held_warnings_after_a_user_error(monkeypatch):
+    shown = _shown(monkeypatch)
+
+    def body() -> int:
+        warnings.warn("dropped", stacklevel=1)
+        raise UserError("bad")
+
+    assert command_line.run("prog", body) == 2
+    assert shown == []
 
 
 def test_after_inputs_checked_only_a_user_error_is_one_line():
@@ -88,14 +108,17 @@ def test_after_inputs_checked_a_user_error_still_is_one_line(capsys):
     assert capsys.readouterr().err == "prog: error: --runs-dir: full\n"
 
 
-def test_inputs_checked_shows_what_was_held_at_once(capsys):
+def test_inputs_checked_shows_what_was_held_at_once(monkeypatch):
+    shown = _shown(monkeypatch)
     seen = []
 
     def body() -> int:
         warnings.warn("before the check", stacklevel=1)
         command_line.inputs_checked()
-        seen.append(capsys.readouterr().err)
+        seen.append(list(shown))
+        warnings.warn("after the check", stacklevel=1)
+        seen.append(list(shown))
         return 0
 
     assert command_line.run("prog", body) == 0
-    assert "before the check" in seen[0]
+    assert seen == [["before the check"], ["before the check", "after the check"]]
