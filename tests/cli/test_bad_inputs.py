@@ -220,15 +220,21 @@ def test_debug_env_shows_the_traceback(tmp_path, monkeypatch):
 # naming what is wrong (the usage block is for `--help`).
 PARSER_CASES = [
     *[(command, [command, "--bogus-flag"], "--bogus-flag") for command in
-      ("prepare", "msa", "train", "analyze", "embed", "mutations", "family", "dms", "generate",
-       "score")],
+      ("prepare", "train", "analyze", "family")],
+    # Commands with required flags name the missing ones first.
+    ("msa", ["msa", "--bogus-flag"], "--query"),
+    ("embed", ["embed", "--bogus-flag"], "--out"),
+    ("mutations", ["mutations", "--bogus-flag"], "--sequence"),
+    ("dms", ["dms", "--bogus-flag"], "--score-column"),
+    ("generate", ["generate", "--bogus-flag"], "--checkpoint"),
+    ("score", ["score", "--bogus-flag"], "--fasta"),
     ("bench", ["bench", "attention", "--bogus-flag"], "--bogus-flag"),
     ("bench-unknown", ["bench", "nope"], "'nope'"),
     ("unknown-command", ["nope"], "'nope'"),
     ("prepare-switch", ["prepare", "--force", "maybe"], "--force"),
     ("msa-switch", ["msa", "--force", "maybe"], "--force"),
-    ("train-switch", ["train", "--resume", "maybe"], "--resume"),
-    ("family-switch", ["family", "--overwrite", "maybe"], "--overwrite"),
+    ("train-switch", ["train", "--resume", "maybe"], "resume"),
+    ("family-switch", ["family", "--overwrite", "maybe"], "overwrite"),
     ("dms-required", ["dms"], "--checkpoint"),
     ("mutations-exclusive", ["mutations", "--sequence", "MKV", "--fasta", "x.fa"], "--fasta"),
 ]  # fmt: skip
