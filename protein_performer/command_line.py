@@ -42,7 +42,7 @@ def parse_bool(text: str) -> bool:
 
 # The keywords of a boolean flag, false unless given: `--force`, `--force true`, `--force false`.
 SWITCH = {"nargs": "?", "const": True, "default": False, "type": parse_bool,
-          "metavar": "true|false"}  # fmt: skip
+          "metavar": "{true,false}"}  # fmt: skip
 
 
 # Exceptions that mean bad input, not a bug, while a command checks its input: `UserError` and

@@ -22,8 +22,8 @@ usage: protein-performer prepare [-h] [--fasta FASTA] [--cache-dir CACHE_DIR]
                                  [--valid-fraction VALID_FRACTION]
                                  [--test-fraction TEST_FRACTION] [--ood-taxa OOD_TAXA]
                                  [--ood-accessions OOD_ACCESSIONS] [--unknown {error,x}]
-                                 [--workers WORKERS] [--force [true|false]]
-                                 [--verify [true|false]]
+                                 [--workers WORKERS] [--force [{true,false}]]
+                                 [--verify [{true,false}]]
 
 Tokenise a FASTA file into train/valid/test/ood Arrow splits (cached).
 
@@ -41,11 +41,12 @@ options:
   --unknown {error,x}   invalid residues: fail (default) or map to X
   --workers WORKERS     processes tokenising records (pass 1); the result is identical for any
                         count
-  --force [true|false]  rebuild even if cached. The cache key hashes the FASTA's bytes; the
+  --force [{true,false}]
+                        rebuild even if cached. The cache key hashes the FASTA's bytes; the
                         hash is reused while the file's path, inode, size, mtime and ctime are
                         all unchanged (ctime changes on every write and cannot be set back),
                         and a cache is re-verified against its shard list on every use
-  --verify [true|false]
+  --verify [{true,false}]
                         read every byte of a cached preparation against the checksums written
                         when it was built (rebuilding it if any differ); without it, that full
                         check runs on the first use after a build and whenever a shard's size
@@ -57,7 +58,7 @@ booleans: a flag alone means true; --flag true|false says it outright
 usage: protein-performer msa [-h] --query QUERY --db DB --out OUT [--iterations ITERATIONS]
                              [--bitscore BITSCORE] [--min-coverage MIN_COVERAGE]
                              [--min-column-coverage MIN_COLUMN_COVERAGE] [--cpus CPUS]
-                             [--force [true|false]]
+                             [--force [{true,false}]]
 
 `protein-performer msa`: build a family alignment for one protein, ready for `family`.
 
@@ -74,7 +75,8 @@ options:
   --min-column-coverage MIN_COLUMN_COVERAGE
                         columns with residues in fewer rows become insertions (default 0.7)
   --cpus CPUS           search threads (default 0: all cores)
-  --force [true|false]  replace an existing --out
+  --force [{true,false}]
+                        replace an existing --out
 
 booleans: a flag alone means true; --flag true|false says it outright
 """,
@@ -306,8 +308,8 @@ Linked arguments:
                         "mlm" (15 % BERT masking) or "causal" (next-token labels). (type:
                         Literal['mlm', 'causal'])
 
-Booleans: a flag alone means true, --flag true|false says it outright. Dotted flags may be
-written kebab-case (--eval.n-boot is --eval.n_boot).
+booleans: a flag alone means true; --flag true|false says it outright; a dotted flag may be
+kebab-case (--eval.n-boot is --eval.n_boot)
 """,
     "analyze": """\
 usage: protein-performer analyze [-h] [--checkpoint CHECKPOINT]
@@ -344,7 +346,7 @@ booleans: a flag alone means true; --flag true|false says it outright
 """,
     "embed": """\
 usage: protein-performer embed [-h] [--fasta FASTA] --out OUT [--checkpoint CHECKPOINT]
-                               [--layer LAYER] [--per-token [true|false]]
+                               [--layer LAYER] [--per-token [{true,false}]]
                                [--batch-size BATCH_SIZE] [--unknown {error,x}]
 
 Per-sequence (mean) or per-residue embeddings of a layer, as .npz
@@ -357,7 +359,7 @@ options:
                         Lightning .ckpt file or save_pretrained directory (default: the
                         shipped protein_performer_default.ckpt)
   --layer LAYER         0 = embedding output, i = block i, -1 = final representation
-  --per-token [true|false]
+  --per-token [{true,false}]
                         also store the per-residue embeddings
   --batch-size BATCH_SIZE
   --unknown {error,x}   letters outside the amino-acid alphabet: stop naming the record and
@@ -368,7 +370,7 @@ booleans: a flag alone means true; --flag true|false says it outright
     "mutations": """\
 usage: protein-performer mutations [-h] (--sequence SEQUENCE | --fasta FASTA)
                                    [--mutations [MUTATIONS ...]]
-                                   [--mutations-file MUTATIONS_FILE] [--scan [true|false]]
+                                   [--mutations-file MUTATIONS_FILE] [--scan [{true,false}]]
                                    [--method {masked-marginals,wt-marginals,pll}]
                                    [--offset OFFSET] [--checkpoint CHECKPOINT]
                                    [--unknown {error,x}] [--out OUT]
@@ -383,7 +385,8 @@ options:
                         variants like A12G or A12G:K15R (1-based positions)
   --mutations-file MUTATIONS_FILE
                         file with one variant per line
-  --scan [true|false]   score every single substitution
+  --scan [{true,false}]
+                        score every single substitution
   --method {masked-marginals,wt-marginals,pll}
                         masked-LM score (causal models: causal-llr)
   --offset OFFSET       number of the first residue in the variant names (default: 1)
@@ -634,8 +637,8 @@ The experimental data a family model is checked against; each part runs only whe
   --eval.n_samples N_SAMPLES
                         (type: int, default: 200)
 
-Booleans: a flag alone means true, --flag true|false says it outright. Dotted flags may be
-written kebab-case (--eval.n-boot is --eval.n_boot).
+booleans: a flag alone means true; --flag true|false says it outright; a dotted flag may be
+kebab-case (--eval.n-boot is --eval.n_boot)
 """,
     "dms": """\
 usage: protein-performer dms [-h] --checkpoint CHECKPOINT --scan SCAN --score-column
@@ -679,8 +682,8 @@ usage: protein-performer generate [-h] --checkpoint CHECKPOINT [--prompt PROMPT]
                                   [--top-k TOP_K] [--top-p TOP_P] [--seed SEED]
                                   [--batch-size BATCH_SIZE] [--mode {recurrent,naive}]
                                   [--device DEVICE] [--threads THREADS]
-                                  [--allow-nonstandard [true|false]]
-                                  [--unaligned [true|false]] [--name NAME] [--out OUT]
+                                  [--allow-nonstandard [{true,false}]]
+                                  [--unaligned [{true,false}]] [--name NAME] [--out OUT]
 
 Sample sequences from a causal protein language model (stops at EOS).
 
@@ -708,10 +711,10 @@ options:
   --device DEVICE
   --threads THREADS     torch CPU threads (default 1: one token at a time is hundreds of tiny
                         ops, and extra threads mostly contend; 0 keeps torch's default)
-  --allow-nonstandard [true|false]
+  --allow-nonstandard [{true,false}]
                         also sample X, B, Z, U and O (default: the 20 standard amino acids
                         only)
-  --unaligned [true|false]
+  --unaligned [{true,false}]
                         aligned family models: write the sampled rows without their gaps
   --name NAME           record name prefix
   --out OUT             FASTA file; - for stdout (default: stdout)
@@ -721,7 +724,7 @@ booleans: a flag alone means true; --flag true|false says it outright
     "score": """\
 usage: protein-performer score [-h] --checkpoint CHECKPOINT --fasta FASTA --out OUT
                                [--batch-size BATCH_SIZE] [--unknown {error,x}]
-                               [--skip-long [true|false]] [--device DEVICE]
+                               [--skip-long [{true,false}]] [--device DEVICE]
 
 Log-likelihood and perplexity of FASTA sequences under a causal model.
 
@@ -734,7 +737,7 @@ options:
   --batch-size BATCH_SIZE
   --unknown {error,x}   letters outside the amino-acid alphabet: stop naming the record and
                         position (default), or read them as X
-  --skip-long [true|false]
+  --skip-long [{true,false}]
                         skip sequences longer than the model's max_len - 2 (default: stop with
                         an error)
   --device DEVICE

@@ -15,15 +15,13 @@ from typing import Any
 
 from jsonargparse import ArgumentParser
 
+from protein_performer.command_line import SWITCH_HELP
 from protein_performer.errors import OneLineParserErrors
 
 # `--group.some-name[=value]`: the dotted part is rewritten to snake_case.
 _DOTTED_KEBAB = re.compile(r"^(--[A-Za-z_]+\.[A-Za-z0-9_.-]+?)(=.*)?$")
 
-BOOLEAN_STYLE = (
-    "Booleans: a flag alone means true, --flag true|false says it outright. Dotted flags may "
-    "be written kebab-case (--eval.n-boot is --eval.n_boot)."
-)
+STYLE_HELP = f"{SWITCH_HELP}; a dotted flag may be kebab-case (--eval.n-boot is --eval.n_boot)"
 
 
 def snake_case_dotted(argv: list[str]) -> list[str]:
@@ -44,7 +42,7 @@ class ConfigParser(OneLineParserErrors, ArgumentParser):
     dotted flags (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("epilog", BOOLEAN_STYLE)
+        kwargs.setdefault("epilog", STYLE_HELP)
         super().__init__(*args, **kwargs)
 
     def _switches_alone_mean_true(self) -> None:
