@@ -26,7 +26,7 @@ export MPLBACKEND := Agg
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: help install data train family family-bench family-speed analyze bench gpu-check test \
-	soak lint format notebooks experiments clean
+	soak lint format notebooks experiments help-text clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) \
@@ -89,6 +89,10 @@ lint: $(STAMP) ## ruff check + format check (99 columns, notebooks included)
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+help-text: $(STAMP) ## Rewrite the commands' --help pages (protein_performer/help_text.py)
+	$(PY) -m protein_performer.help_snapshot
+	$(VENV)/bin/ruff format protein_performer/help_text.py
 
 notebooks: $(STAMP) ## Re-execute the notebooks in place (outputs committed); fail if one lacks its figures
 	$(if $(CHECKPOINT),PROTEIN_PERFORMER_CHECKPOINT=$(CHECKPOINT)) $(PY) -m protein_performer.notebook_check notebooks/*.ipynb --in-place

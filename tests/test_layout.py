@@ -80,7 +80,10 @@ def test_attention_kind_names_appear_only_in_their_registry():
 # The layers of README "Layers" and docs/ARCHITECTURE.md, lowest first; a module may import its
 # own layer and the ones below. Siblings share a rank.
 LAYER_RANK = {
-    **dict.fromkeys(("constants", "paths", "memory", "markdown_blocks", "progress", "debug"), 0),
+    **dict.fromkeys(
+        ("constants", "paths", "memory", "markdown_blocks", "progress", "debug", "errors"), 0
+    ),
+    **dict.fromkeys(("command_line", "help_text"), 0),
     "data": 1,
     "model": 2,
     **dict.fromkeys(("training", "analysis", "generation"), 3),
@@ -88,7 +91,7 @@ LAYER_RANK = {
     "plots": 4,
     "api": 5,
     **dict.fromkeys(("family", "bench", "experiments", "gpu_check", "notebook_check"), 6),
-    "cli": 7,
+    **dict.fromkeys(("cli", "help_snapshot"), 7),
 }
 # A layer's command-line entry points sit just above it: they may use `cli_support` once their
 # layer is at least as high as the model it loads.

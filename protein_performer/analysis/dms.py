@@ -77,7 +77,7 @@ def read_scan(
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        for column, flag in ((mutant_column, "--mutant-column"), (score_column, "--score")):
+        for column, flag in ((mutant_column, "--mutant-column"), (score_column, "--score-column")):
             if column not in header:
                 raise ValueError(f"{path}:1: no column {column!r} ({flag}); columns are {header}")
         variants, seen = [], {}
@@ -97,8 +97,8 @@ def read_scan(
     measured = np.array([v.measured for v in variants])
     if np.all(measured == measured[0]):
         raise ValueError(
-            f"{path}: column {score_column!r} (--score) is constant ({measured[0]:g} in all "
-            f"{len(variants)} rows): no correlation with it is defined"
+            f"{path}: column {score_column!r} (--score-column) is constant ({measured[0]:g} in "
+            f"all {len(variants)} rows): no correlation with it is defined"
         )
     return Scan(str(path), score_column, wild_type, offset, tuple(variants))
 

@@ -1,6 +1,6 @@
 """`protein-performer dms`: score a deep mutational scan with any checkpoint, beside baselines.
 
-    protein-performer dms --checkpoint CKPT --scan scan.csv --score CRIPT \\
+    protein-performer dms --checkpoint CKPT --scan scan.csv --score-column CRIPT \\
         --wild-type wt.fasta --offset 311 [--msa family.fasta.gz --query NAME] --out DIR
 
 With `--msa` the wild type is placed on the alignment's columns (its row `--query`, or
@@ -9,6 +9,10 @@ the pseudo-likelihood Potts model of the weighted alignment are scored in the sa
 the Potts model's contacts beside the model's); an aligned family model needs it. Without
 it, every residue is scored by the model alone. Writes `scores.tsv`, `evaluation.json`,
 `report.md` and `dms.png` to `--out`.
+
+Its flags are those of `protein-performer family --eval.*` (kebab-case there too):
+`--score-column` is `--eval.score-column`, `--n-boot` is `--eval.n-boot`, and so on; the old
+spelling `--score` still parses.
 
 The model's scores are those of `protein-performer mutations` and `pp.score`
 (`analysis.variant_scores`). Reading the alignment needs no Lightning (`data.family_alignment`).
@@ -20,17 +24,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from protein_performer import cli_support as cs
+from protein_performer import command_line
 from protein_performer.analysis.variant_scores import SCORE_METHODS
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="protein-performer dms", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--checkpoint", type=Path, required=True, help="model to score with")
     parser.add_argument("--scan", type=Path, required=True, help="CSV with a mutant column")
-    parser.add_argument("--score", required=True, help="the scan's measured-score column")
+    parser.add_argument(
+        "--score-column", "--score", dest="score_column", required=True,
+        help="the scan's measured-score column (family: --eval.score-column)",
+    )  # fmt: skip
     parser.add_argument("--mutant-column", default="mutant", help="the scan's variant column")
     parser.add_argument("--wild-type", type=Path, required=True, help="FASTA of the wild type")
     parser.add_argument("--offset", type=int, default=1, help="number of the first residue")
@@ -76,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.msa is not None:
         datamodule = FamilyAlignment(FamilyDataConfig(msa=str(args.msa)))
     cfg = FamilyEvalConfig(
-        scan=str(args.scan), score_column=args.score, wild_type=str(args.wild_type),
+        scan=str(args.scan), score_column=args.score_column, wild_type=str(args.wild_type),
         offset=args.offset, query=args.query,
         contacts=str(args.contacts) if args.contacts else None,
         methods=tuple(args.method) if args.method else None, n_boot=args.n_boot,
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return cs.run("protein-performer dms", lambda: run(args))
+    return command_line.run("protein-performer dms", lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -22,12 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from protein_performer import cli_support as cs
+from protein_performer import command_line
+from protein_performer.errors import UserError
 
 PROG = "protein-performer embed"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog=PROG, description="Per-sequence (mean) or per-residue embeddings of a layer, as .npz"
     )
     cs.add_fasta_flag(parser, required=False, help="input FASTA (.gz accepted)")
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="0 = embedding output, i = block i, -1 = final representation",
     )
     parser.add_argument(
-        "--per-token", action="store_true", help="also store the per-residue embeddings"
+        "--per-token", **command_line.SWITCH, help="also store the per-residue embeddings"
     )
     parser.add_argument("--batch-size", type=int, default=8)
     cs.add_unknown_flag(parser)
@@ -57,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     args.fasta = args.fasta or args.fasta_positional
     if args.fasta is None:
         parser.error("the following arguments are required: --fasta")
-    return cs.run(PROG, lambda: _embed(args))
+    return command_line.run(PROG, lambda: _embed(args))
 
 
 def _embed(args: argparse.Namespace) -> int:
     out = cs.check_out(args.out, suffixes=(".npz",))
     if args.batch_size < 1:
-        raise cs.UsageError("--batch-size must be >= 1")
+        raise UserError("--batch-size must be >= 1")
     records = cs.read_fasta(args.fasta)
     from protein_performer.analysis.attention_maps import max_residues
     from protein_performer.analysis.embeddings import embed_sequences, resolve_layer
@@ -73,7 +75,7 @@ def _embed(args: argparse.Namespace) -> int:
     try:
         resolve_layer(args.layer, model.config.n_layers)
     except ValueError as error:
-        raise cs.UsageError(f"--layer: {error}") from None
+        raise UserError(f"--layer: {error}") from None
     names = [f"{r.path}:{r.line}: record {r.name!r}" for r in records]
     pooling = "per-token" if args.per_token else "mean"
     if is_aligned_model(model):

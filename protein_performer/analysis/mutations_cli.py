@@ -22,12 +22,14 @@ import sys
 from pathlib import Path
 
 from protein_performer import cli_support as cs
+from protein_performer import command_line
+from protein_performer.errors import UserError
 
 PROG = "protein-performer mutations"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Zero-shot mutation effect scores")
+    parser = command_line.ArgumentParser(prog=PROG, description="Zero-shot mutation effect scores")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--sequence", help="wild-type sequence")
     source.add_argument("--fasta", type=Path, help="FASTA whose first record is the wild type")
@@ -38,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="variants like A12G or A12G:K15R (1-based positions)",
     )
     parser.add_argument("--mutations-file", type=Path, help="file with one variant per line")
-    parser.add_argument("--scan", action="store_true", help="score every single substitution")
+    parser.add_argument("--scan", **command_line.SWITCH, help="score every single substitution")
     parser.add_argument(
         "--method", choices=("masked-marginals", "wt-marginals", "pll"),
         default="masked-marginals", help="masked-LM score (causal models: causal-llr)",
@@ -115,7 +117,7 @@ def score_variants(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return cs.run(PROG, lambda: _mutations(args))
+    return command_line.run(PROG, lambda: _mutations(args))
 
 
 def _wild_type(args: argparse.Namespace) -> tuple[str, str]:
@@ -124,7 +126,7 @@ def _wild_type(args: argparse.Namespace) -> tuple[str, str]:
         record = cs.read_fasta(args.fasta)[0]
         return record.sequence, f"{record.path}:{record.line}: record {record.name!r}"
     if not args.sequence or not args.sequence.strip():
-        raise cs.UsageError("--sequence: empty sequence")
+        raise UserError("--sequence: empty sequence")
     return args.sequence, "--sequence"
 
 
@@ -134,7 +136,7 @@ def _variants(args: argparse.Namespace, wild_type: str) -> list[str]:
     variants = list(args.mutations)
     if args.mutations_file:
         if not args.mutations_file.is_file():
-            raise cs.UsageError(f"--mutations-file {args.mutations_file}: no such file")
+            raise UserError(f"--mutations-file {args.mutations_file}: no such file")
         variants += [
             ln.strip()
             for ln in args.mutations_file.read_text().splitlines()
@@ -148,7 +150,7 @@ def _variants(args: argparse.Namespace, wild_type: str) -> list[str]:
             if aa != wt and wt in STANDARD_AMINO_ACIDS
         ]
     if not variants:
-        raise cs.UsageError("give --mutations, --mutations-file or --scan")
+        raise UserError("give --mutations, --mutations-file or --scan")
     return variants
 
 
@@ -171,9 +173,9 @@ def _mutations(args: argparse.Namespace) -> int:
     from protein_performer.analysis.placement import is_aligned_model
 
     if gapped and not is_aligned_model(model):
-        raise cs.UsageError(f"{where}: holds '-', but the model reads unaligned sequences")
+        raise UserError(f"{where}: holds '-', but the model reads unaligned sequences")
     if not is_aligned_model(model) and len(wild_type) > model.config.max_len - 2:
-        raise cs.UsageError(
+        raise UserError(
             f"{where}: {len(wild_type)} residues exceed the model's max_len - 2 = "
             f"{model.config.max_len - 2}; mutation positions would not survive a crop"
         )

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from protein_performer import command_line
 from protein_performer.bench import approx, report
 from protein_performer.bench.timing import Config, impls
 from protein_performer.markdown_blocks import update_file
@@ -200,12 +201,12 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict]) -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = command_line.ArgumentParser(
         prog="protein-performer bench attention",
         description="Time/memory of attention ops vs L, and FAVOR approximation error vs m.",
     )
     p.add_argument(
-        "--quick", action="store_true", help="seconds-long smoke run (L=64, one process)"
+        "--quick", **command_line.SWITCH, help="seconds-long smoke run (L=64, one process)"
     )
     p.add_argument("--max-len", type=int, default=16384, help="longest L (powers of 2 from 512)")
     p.add_argument("--out", type=Path, default=Path("reports/bench"), help="output directory")
@@ -220,11 +221,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-call-s", type=float, default=60.0, help="skip if a call would exceed")
     p.add_argument("--max-rss-gb", type=float, default=12.0, help="skip if RSS would exceed")
     p.add_argument("--timeout-s", type=float, default=900.0, help="hard limit per worker")
-    p.add_argument("--skip-approx", action="store_true", help="timings only")
+    p.add_argument("--skip-approx", **command_line.SWITCH, help="timings only")
     p.add_argument("--also", type=Path, nargs="*", default=[],
                    help="other timing runs (dirs with attention.csv) to report too")  # fmt: skip
-    p.add_argument("--skip-timing", action="store_true", help="approximation error only")
-    p.add_argument("--paired", action="store_true",
+    p.add_argument("--skip-timing", **command_line.SWITCH, help="approximation error only")
+    p.add_argument("--paired", **command_line.SWITCH,
                    help="also time the targets' pairs interleaved, one process each")  # fmt: skip
     p.add_argument("--n-pairs", type=int, default=7, help="interleaved pairs per comparison")
     return p

@@ -25,7 +25,7 @@ from protein_performer.family.generate import sample_aligned
 
 
 def random_model(n_columns: int):
-    from protein_performer.family.cli import RECIPE, RECIPE_PRESET
+    from protein_performer.family.family_cli import RECIPE, RECIPE_PRESET
     from protein_performer.model.config import preset
     from protein_performer.model.performer import ProteinPerformer
 

@@ -56,7 +56,7 @@ def recipe(
     """(model config, optim config, trainer config, data module) of the family recipe, the
     alignment's columns tiled to `width` (None: as they are)."""
     from protein_performer.data.family import FamilyDataConfig, FamilyDataModule, FamilyItems
-    from protein_performer.family.cli import RECIPE, RECIPE_PRESET
+    from protein_performer.family.family_cli import RECIPE, RECIPE_PRESET
     from protein_performer.family.train import fit_model_config
     from protein_performer.model.config import preset
     from protein_performer.training.lit_module import OptimConfig

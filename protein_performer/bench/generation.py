@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from protein_performer import command_line
 from protein_performer.bench.generation_measurement import METHODS, Measurement
 from protein_performer.memory import peak_rss_mb, rss_mb
 
@@ -207,12 +208,12 @@ def run_benchmark(
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_line.ArgumentParser(
         prog="protein-performer bench generation",
         description="Time and memory per generated token: FAVOR state vs KV cache vs naive.",
     )
-    parser.add_argument("--quick", action="store_true", help="tiny model, lengths 16 and 32")
+    parser.add_argument("--quick", **command_line.SWITCH, help="tiny model, lengths 16 and 32")
     parser.add_argument("--lengths", type=int, nargs="+", default=None)
     parser.add_argument(
         "--preset",
@@ -235,7 +236,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "not touched with --quick)"
     )  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.worker:
         print(json.dumps(asdict(run_worker(**json.loads(args.worker)))))
         return 0

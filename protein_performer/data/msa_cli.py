@@ -15,14 +15,16 @@ import sys
 from pathlib import Path
 
 from protein_performer import cli_support as cs
+from protein_performer import command_line
 from protein_performer.data.msa_search import SearchConfig
+from protein_performer.errors import UserError
 
 PROG = "protein-performer msa"
 
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = SearchConfig()
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = command_line.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--query", type=Path, required=True, help="FASTA: the protein (first record)"
     )
@@ -59,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cpus", type=int, default=defaults.cpus, help="search threads (default 0: all cores)"
     )
-    parser.add_argument("--force", action="store_true", help="replace an existing --out")
+    parser.add_argument("--force", **command_line.SWITCH, help="replace an existing --out")
     return parser  # fmt: skip
 
 
@@ -73,18 +75,18 @@ def run(args: argparse.Namespace) -> int:
         min_column_coverage=args.min_column_coverage, cpus=args.cpus,
     )  # fmt: skip
     if args.out.exists() and not args.force:
-        raise cs.UsageError(f"--out {args.out}: exists already (--force replaces it)")
+        raise UserError(f"--out {args.out}: exists already (--force replaces it)")
     if args.out.is_dir():
-        raise cs.UsageError(f"--out {args.out}: is a directory; give a file name")
+        raise UserError(f"--out {args.out}: is a directory; give a file name")
     query = cs.read_fasta(args.query, "--query")[0]
     if not args.db.is_file():
-        raise cs.UsageError(f"--db {args.db}: no such file")
+        raise UserError(f"--db {args.db}: no such file")
     alphabet = easel.Alphabet.amino()
     database = read_database(args.db, alphabet)
     family = search_family(query.name, query.sequence.upper(), database, cfg, alphabet)
     focus_C = focus_columns(family, cfg.min_column_coverage)
     if not focus_C.any():
-        raise cs.UsageError(
+        raise UserError(
             f"no column of {query.name} is covered by {cfg.min_column_coverage:.0%} of the "
             f"{len(family.names)} rows; lower --min-column-coverage"
         )
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return cs.run(PROG, lambda: run(args))
+    return command_line.run(PROG, lambda: run(args))
 
 
 if __name__ == "__main__":

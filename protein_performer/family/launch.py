@@ -19,8 +19,9 @@ from protein_performer.analysis.family_evaluation import FamilyEvalConfig, Famil
 from protein_performer.data.family import FamilyDataConfig, FamilyDataModule
 from protein_performer.data.fasta import iter_fasta
 from protein_performer.data.msa import MSAFormatError
+from protein_performer.errors import UserError
 from protein_performer.model.config import PerformerConfig
-from protein_performer.training.launch import UserError, _trainer_flag, _typed, resume_checkpoint
+from protein_performer.training.launch import _trainer_flag, _typed, resume_checkpoint
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 

@@ -2,7 +2,7 @@
 
 Performer (FAVOR) models decode token by token with a recurrent state per layer, O(1) time and
 memory per token (`protein_performer.model.recurrent`); exact-attention models with a key/value
-cache. Entry points: `protein-performer generate` (`generation.cli`) and
+cache. Entry points: `protein-performer generate` (`generation.generate_cli`) and
 `protein-performer score` (`generation.score_cli`).
 """
 

@@ -21,14 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from protein_performer import cli_support as cs
+from protein_performer import command_line
 from protein_performer.data.tokenizer import Alphabet
-from protein_performer.generation.cli import load_causal_model
+from protein_performer.errors import UserError
+from protein_performer.generation.generate_cli import load_causal_model
 from protein_performer.generation.sample_io import SequenceScore, format_scores_tsv
 from protein_performer.generation.scoring import sequence_log_likelihoods
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="protein-performer score",
         description="Log-likelihood and perplexity of FASTA sequences under a causal model.",
     )
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_unknown_flag(parser)
     parser.add_argument(
         "--skip-long",
-        action="store_true",
+        **command_line.SWITCH,
         help="skip sequences longer than the model's max_len - 2 (default: stop with an error)",
     )
     parser.add_argument("--device", default="cpu")
@@ -82,7 +84,7 @@ PROG = "protein-performer score"
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return cs.run(PROG, lambda: _score(args))
+    return command_line.run(PROG, lambda: _score(args))
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -90,7 +92,7 @@ def _score(args: argparse.Namespace) -> int:
 
     out = cs.check_out(args.out)
     if args.batch_size < 1:
-        raise cs.UsageError("--batch-size must be >= 1")
+        raise UserError("--batch-size must be >= 1")
     cs.read_fasta(args.fasta)  # a missing or empty FASTA fails before the model loads
     model = load_causal_model(args.checkpoint, args.device)
     from protein_performer.analysis.placement import is_aligned_model
@@ -102,7 +104,7 @@ def _score(args: argparse.Namespace) -> int:
             args.fasta, Alphabet(args.unknown), model.config.max_len, args.skip_long
         )
     if not framed:
-        raise cs.UsageError(f"--fasta {args.fasta}: no sequences to score")
+        raise UserError(f"--fasta {args.fasta}: no sequences to score")
     totals = sequence_log_likelihoods(model, framed, batch_size=args.batch_size, progress=True)
     scores = [
         SequenceScore(

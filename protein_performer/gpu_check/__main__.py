@@ -1,5 +1,5 @@
 import sys
 
-from protein_performer.gpu_check.cli import main
+from protein_performer.gpu_check.gpu_check_cli import main
 
 sys.exit(main())

@@ -1,10 +1,10 @@
 """Checking a training launch before anything is written: typed configs, the run directory, the
 checkpoint to resume, `--init-from`, the Trainer settings and the data.
 
-`prepare_launch` raises `UserError` on the first problem, with a one-line message naming the
-flag or file; `training.cli` prints it and exits with status 2. Nothing under `runs/<name>/` is
-touched until it returns: the only thing it may write is the data cache (a complete, verified
-preparation, see `data.prepare`).
+`prepare_launch` raises `errors.UserError` on the first problem, with a one-line message naming
+the flag or file; `cli_support.run` prints it and exits with status 2. Nothing under
+`runs/<name>/` is touched until it returns: the only thing it may write is the data cache (a
+complete, verified preparation, see `data.prepare`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from jsonargparse import ArgumentParser, Namespace
 
+from protein_performer.errors import UserError
 from protein_performer.model.config import PerformerConfig
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
@@ -33,11 +34,6 @@ def datamodule_class() -> type:
 def _plain(namespace: Namespace | dict[str, Any]) -> dict[str, Any]:
     values = namespace.as_dict() if isinstance(namespace, Namespace) else dict(namespace)
     return {k: v for k, v in values.items() if not k.startswith("__")}
-
-
-class UserError(ValueError):
-    """A problem with the command line, the config or an input file: reported in one line (a
-    ValueError, so `cli_support.run` reports it the same way in every command)."""
 
 
 def _typed(group: str, cls: type, values: dict[str, Any]) -> Any:

@@ -1,6 +1,6 @@
 """One training run on Lightning's engine: Trainer, callbacks, loggers, fit, final evaluation.
 
-`training.cli` turns YAML + command line into the typed configs below and calls `train`;
+`training.train_cli` turns YAML + command line into the typed configs below and calls `train`;
 tests call `build_trainer` / `train` directly.
 
 Run directory `runs/<name>/`:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from protein_performer.analysis import cli as analyze_cli
+from protein_performer.analysis import analyze_cli as analyze_cli
 from protein_performer.analysis import embed_cli, mutations_cli
 from protein_performer.constants import ALIGNED_VOCAB_SIZE
 from protein_performer.data.msa import read_msa
@@ -76,7 +76,7 @@ def test_mutations_refuses_a_wild_type_the_profile_cannot_place(kunitz, tmp_path
                                str(checkpoint), "--out", str(tmp_path / "m.tsv")])  # fmt: skip
     assert code == 2
     line = _one_line(capsys)
-    assert line.startswith("protein-performer mutations: --sequence: not recognised")
+    assert line.startswith("protein-performer mutations: error: --sequence: not recognised")
 
 
 def test_analyze_refuses_bpti_on_the_shipped_pdz_model(tmp_path, capsys):
@@ -115,7 +115,7 @@ def test_bpti_residues_sit_on_their_documented_columns(kunitz):
 
 def test_generate_writes_whole_aligned_rows(kunitz, tmp_path):
     from protein_performer.data.fasta import iter_fasta
-    from protein_performer.generation import cli as generate_cli
+    from protein_performer.generation import generate_cli as generate_cli
 
     checkpoint, msa = kunitz
     out = tmp_path / "rows.fasta"

@@ -6,12 +6,12 @@ import os
 import pytest
 
 from protein_performer import cli_support
+from protein_performer.analysis.analyze_cli import run_name
 from protein_performer.analysis.checkpoint_choice import (
     ENV_VAR,
     NoCheckpointError,
     resolve_checkpoint,
 )
-from protein_performer.analysis.cli import run_name
 from protein_performer.paths import SHIPPED_CHECKPOINT
 
 

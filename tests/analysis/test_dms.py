@@ -49,7 +49,7 @@ def test_wild_type_mismatch_names_the_variant_and_line(tmp_path):
 
 def test_missing_score_column_names_the_flag(tmp_path):
     path = scan_file(tmp_path, [("K11A", 0.5)])
-    with pytest.raises(ValueError, match="no column 'CRIPT' \\(--score\\)"):
+    with pytest.raises(ValueError, match="no column 'CRIPT' \\(--score-column\\)"):
         read_scan(path, WT, score_column="CRIPT", offset=10)
 
 

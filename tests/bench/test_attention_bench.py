@@ -6,7 +6,8 @@ import csv
 import json
 import math
 
-from protein_performer.bench import cli, report
+from protein_performer.bench import bench_cli as cli
+from protein_performer.bench import report
 from protein_performer.bench.attention import ATTENTION_COLUMNS, BLOCK, _peer_available, main
 from protein_performer.bench.timing import impls as timed_impls
 from protein_performer.markdown_blocks import begin

@@ -141,7 +141,12 @@ def test_bad_input_battery(tiny_checkpoint, tiny_causal_checkpoint, tmp_path, ca
         if code == 0:
             tally["wrong success"] += 1
             failures.append(f"{case.name}: exit 0")
-        elif len(lines) == 1 and case.names in lines[0] and "Traceback" not in lines[0]:
+        elif (
+            code == 2
+            and len(lines) == 1
+            and case.names in lines[0]
+            and "Traceback" not in lines[0]
+        ):
             tally["clean"] += 1
         else:
             tally["unclear"] += 1
@@ -209,3 +214,40 @@ def test_debug_env_shows_the_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("PROTEIN_PERFORMER_DEBUG", "1")
     with pytest.raises(Exception, match="no such checkpoint file"):
         dispatch(["mutations", "--sequence", "MKV", "--scan", "--checkpoint", str(tmp_path / "x")])
+
+
+# A usage error of each command's parser, before any work: exit status 2 and one stderr line
+# naming what is wrong (the usage block is for `--help`).
+PARSER_CASES = [
+    *[(command, [command, "--bogus-flag"], "--bogus-flag") for command in
+      ("prepare", "train", "analyze", "family")],
+    # Commands with required flags name the missing ones first.
+    ("msa", ["msa", "--bogus-flag"], "--query"),
+    ("embed", ["embed", "--bogus-flag"], "--out"),
+    ("mutations", ["mutations", "--bogus-flag"], "--sequence"),
+    ("dms", ["dms", "--bogus-flag"], "--score-column"),
+    ("generate", ["generate", "--bogus-flag"], "--checkpoint"),
+    ("score", ["score", "--bogus-flag"], "--fasta"),
+    ("bench", ["bench", "attention", "--bogus-flag"], "--bogus-flag"),
+    ("bench-unknown", ["bench", "nope"], "'nope'"),
+    ("unknown-command", ["nope"], "'nope'"),
+    ("prepare-switch", ["prepare", "--force", "maybe"], "--force"),
+    ("msa-switch", ["msa", "--force", "maybe"], "--force"),
+    ("train-switch", ["train", "--resume", "maybe"], "resume"),
+    ("family-switch", ["family", "--overwrite", "maybe"], "overwrite"),
+    ("dms-required", ["dms"], "--checkpoint"),
+    ("mutations-exclusive", ["mutations", "--sequence", "MKV", "--fasta", "x.fa"], "--fasta"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", PARSER_CASES, ids=[c[0] for c in PARSER_CASES])
+def test_parser_errors_are_one_line(case, capsys):
+    _, argv, names = case
+    try:
+        code = dispatch(list(argv))
+    except SystemExit as done:
+        code = done.code
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2
+    assert len(lines) == 1, lines
+    assert ": error: " in lines[0] and names in lines[0], lines[0]

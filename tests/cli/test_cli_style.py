@@ -10,10 +10,10 @@ from protein_performer import __version__
 from protein_performer.cli import main as dispatch
 
 PARSERS = {
-    "analyze": "protein_performer.analysis.cli",
+    "analyze": "protein_performer.analysis.analyze_cli",
     "embed": "protein_performer.analysis.embed_cli",
     "mutations": "protein_performer.analysis.mutations_cli",
-    "generate": "protein_performer.generation.cli",
+    "generate": "protein_performer.generation.generate_cli",
     "score": "protein_performer.generation.score_cli",
 }
 

@@ -12,7 +12,6 @@ import datasets
 import pytest
 
 from protein_performer.data import prepare as prepare_module
-from protein_performer.data.cli import main as prepare_main
 from protein_performer.data.fasta import FastaFormatError
 from protein_performer.data.fingerprint import content_digest
 from protein_performer.data.prepare import (
@@ -21,6 +20,7 @@ from protein_performer.data.prepare import (
     load_prepared,
     prepare,
 )
+from protein_performer.data.prepare_cli import main as prepare_main
 
 
 def _config(path, cache, **kw):

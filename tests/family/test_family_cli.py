@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from protein_performer.analysis import dms_cli
-from protein_performer.family import cli as family_cli
+from protein_performer.family import family_cli as family_cli
 
 FAMILY = Path(__file__).resolve().parents[2] / "data" / "families" / "PF00595"
 QUERY = "DLG4_RAT/313-391"

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from protein_performer.analysis.family_evaluation import FamilyEvalConfig
-from protein_performer.family import cli as family_cli
+from protein_performer.family import family_cli
 from protein_performer.model.family_info import CHECKPOINT_KEY, FamilyInfo
 
 DATA = Path(__file__).resolve().parents[2] / "data"

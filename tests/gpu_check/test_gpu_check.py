@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from protein_performer.gpu_check import cli
+from protein_performer.gpu_check import gpu_check_cli as cli
 from protein_performer.gpu_check.correctness import PATHS
 from protein_performer.gpu_check.flops import training_flops_per_token
 from protein_performer.gpu_check.report import markdown
@@ -137,7 +137,7 @@ def test_stages_import_nothing_the_bare_gpu_machine_lacks():
         "sys.meta_path.insert(0, Block())\n"
         "import importlib\n"
         "from protein_performer.gpu_check.stages import STAGES\n"
-        "import protein_performer.gpu_check.cli, protein_performer.gpu_check.report\n"
+        "import protein_performer.gpu_check.gpu_check_cli, protein_performer.gpu_check.report\n"
         "for module, _, _ in STAGES.values():\n"
         "    importlib.import_module(module)\n"
         "print('ok')\n"

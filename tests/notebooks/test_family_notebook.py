@@ -3,7 +3,7 @@
 import gzip
 from pathlib import Path
 
-from protein_performer.family import cli as family_cli
+from protein_performer.family import family_cli as family_cli
 from protein_performer.notebook_check import count_images
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from protein_performer.data.cli import main as prepare_main
-from protein_performer.training.cli import main as train_main
+from protein_performer.data.prepare_cli import main as prepare_main
+from protein_performer.training.train_cli import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "configs" / "tiny.yaml")
@@ -103,7 +103,7 @@ def _run(main, argv, capsys) -> tuple[int | None, str, BaseException | None]:
 
 def _check(code, err, error, expected: str) -> None:
     assert error is None, f"traceback: {type(error).__name__}: {error}"
-    assert code not in (0, None), f"exit status {code}: a wrong success"
+    assert code == 2, f"exit status {code}: a user error ends with status 2"
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.strip() and "warning" not in line]
     assert lines, "no message on stderr"

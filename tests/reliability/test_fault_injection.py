@@ -111,7 +111,7 @@ _io.AtomicCheckpointIO.save_checkpoint = _logged
 def test_killed_training_resumes_from_its_newest_checkpoint(
     seed, tmp_path, tiny_fasta, tiny_cache_dir, capsys
 ):
-    from protein_performer.training.cli import main as train_main
+    from protein_performer.training.train_cli import main as train_main
 
     rng = random.Random(f"train-{seed}")
     runs, log = tmp_path / "runs", tmp_path / "saves.log"
@@ -121,7 +121,7 @@ def test_killed_training_resumes_from_its_newest_checkpoint(
     where, hook = ("timer", "") if timed else _hook(rng, TRAIN_POINTS)
     code = _PROGRESS_LOG.format(log=str(log)) + textwrap.dedent(
         f"""
-        from protein_performer.training.cli import main
+        from protein_performer.training.train_cli import main
         raise SystemExit(main({argv!r}))
         """
     )

@@ -146,8 +146,8 @@ def test_mid_shard_corruption_is_caught_before_arrow_reads_it(seed, tmp_path, ti
 
 
 def test_a_second_launch_of_one_run_is_refused(tmp_path, capsys, tiny_fasta, tiny_cache_dir):
-    from protein_performer.training.cli import main as train_main
     from protein_performer.training.launch import RunDirLock
+    from protein_performer.training.train_cli import main as train_main
 
     runs = tmp_path / "runs"
     held = RunDirLock(runs / "same").acquire()  # stands in for a launch still running

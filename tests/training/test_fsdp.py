@@ -76,7 +76,7 @@ def test_two_process_cpu_fsdp2_trains_checkpoints_resumes_and_evaluates(
 
 
 def test_cli_accepts_the_scale_flags():
-    from protein_performer.training.cli import parse
+    from protein_performer.training.train_cli import parse
 
     _, cfg = parse(["--trainer.strategy", "fsdp2", "--model.favor_bf16_gemm", "true"])
     assert cfg.trainer.strategy == "fsdp2" and cfg.model.favor_bf16_gemm is True

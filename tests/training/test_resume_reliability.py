@@ -16,10 +16,10 @@ from protein_performer.data.datamodule import ProteinDataModule
 from protein_performer.model.checkpoint_files import newest_checkpoint
 from protein_performer.model.config import preset
 from protein_performer.training.callbacks import StepProgressBar
-from protein_performer.training.cli import main as train_main
 from protein_performer.training.lit_module import OptimConfig, ProteinLM
 from protein_performer.training.resume_io import AtomicCheckpointIO, remove_stale_temporaries
 from protein_performer.training.run import TrainerConfig, build_trainer
+from protein_performer.training.train_cli import main as train_main
 from tests.helpers import KillAt, train_tiny
 
 ROOT = Path(__file__).resolve().parents[2]

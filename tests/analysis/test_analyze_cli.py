@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from protein_performer.analysis.cli import main
+from protein_performer.analysis.analyze_cli import main
 from protein_performer.analysis.contacts import range_mask, true_contacts
 from protein_performer.analysis.structures import load_bpti
 
@@ -112,7 +112,7 @@ def test_report_renders_again_from_metrics_json(analyzed):
 
 
 def test_cli_defaults_are_the_options_defaults():
-    from protein_performer.analysis.cli import build_parser, options_from
+    from protein_performer.analysis.analyze_cli import build_parser, options_from
     from protein_performer.analysis.pipeline import AnalyzeOptions
 
     assert options_from(build_parser().parse_args([])) == AnalyzeOptions()

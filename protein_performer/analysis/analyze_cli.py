@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 
 from protein_performer import cli_support as cs
+from protein_performer import command_line
+from protein_performer.errors import UserError
 
 PROG = "protein-performer analyze"
 
@@ -63,7 +65,7 @@ OPTION_FLAGS = {
 def build_parser() -> argparse.ArgumentParser:
     from protein_performer.analysis.pipeline import AnalyzeOptions
 
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog=PROG,
         description="Attention maps of BPT1_BOVIN, amino-acid similarity vs BLOSUM62 "
         "(Vig et al. 2021) and contact precision on TS50 and BPTI (Rao et al. 2021).",
@@ -102,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from(args: argparse.Namespace):
-    """`AnalyzeOptions` from the flags; a bad value is a `UsageError` naming its flag."""
+    """`AnalyzeOptions` from the flags; a bad value is a `UserError` naming its flag."""
     from protein_performer.analysis.pipeline import AnalyzeOptions
 
     values = {name: getattr(args, name) for name, _, _ in OPTION_FLAGS.values()}
@@ -112,22 +114,22 @@ def options_from(args: argparse.Namespace):
         message = str(error)
         for flag, (name, _, _) in OPTION_FLAGS.items():
             message = message.replace(name, flag) if message.startswith(name) else message
-        raise cs.UsageError(message) from None
+        raise UserError(message) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return cs.run(PROG, lambda: _analyze(args))
+    return command_line.run(PROG, lambda: _analyze(args))
 
 
 def _analyze(args: argparse.Namespace) -> int:
     options = options_from(args)
     if str(args.out) == cs.STDOUT:
-        raise cs.UsageError("--out -: analyze writes a directory of figures, not one stream")
+        raise UserError("--out -: analyze writes a directory of figures, not one stream")
     if args.out.exists() and not args.out.is_dir():
-        raise cs.UsageError(f"--out {args.out}: is a file; give the parent directory")
+        raise UserError(f"--out {args.out}: is a file; give the parent directory")
     if args.threads is not None and args.threads < 1:
-        raise cs.UsageError("--threads must be >= 1")
+        raise UserError("--threads must be >= 1")
     # Heavy imports only once the options are known to be good.
     import matplotlib
 
@@ -178,7 +180,7 @@ def _family_model(args: argparse.Namespace, model):
         return None
     family = load_model(path)
     if not is_aligned_model(family):
-        raise cs.UsageError(f"--family-checkpoint {path}: not an aligned family model")
+        raise UserError(f"--family-checkpoint {path}: not an aligned family model")
     return family, provenance(path)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 import warnings
@@ -24,7 +23,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from protein_performer.data.fasta import FastaFormatError
+from protein_performer import command_line
 from protein_performer.data.prepare import (
     PrepareConfig,
     empty_splits,
@@ -33,13 +32,14 @@ from protein_performer.data.prepare import (
     prepare,
 )
 from protein_performer.data.stats import print_stats
-from protein_performer.debug import DEBUG_ENV
+
+PROG = "protein-performer prepare"
 
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = PrepareConfig()
-    parser = argparse.ArgumentParser(
-        prog="protein-performer prepare",
+    parser = command_line.ArgumentParser(
+        prog=PROG,
         description="Tokenise a FASTA file into train/valid/test/ood Arrow splits (cached).",
     )
     parser.add_argument("--fasta", default=defaults.fasta, help="input .fasta/.fa/.gz")
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--force",
-        action="store_true",
+        **command_line.SWITCH,
         help="rebuild even if cached. The cache key hashes the FASTA's bytes; the hash is reused "
         "while the file's path, inode, size, mtime and ctime are all unchanged (ctime changes on "
         "every write and cannot be set back), and a cache is re-verified against its shard "
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--verify",
-        action="store_true",
+        **command_line.SWITCH,
         help="read every byte of a cached preparation against the checksums written when it "
         "was built (rebuilding it if any differ); without it, that full check runs on the "
         "first use after a build and whenever a shard's size or modification time changed",
@@ -107,30 +107,30 @@ def _progress_bar(console: Console) -> Iterator[Callable[[int, int], None]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    return command_line.run(PROG, lambda: _prepare(args))
+
+
+def _prepare(args: argparse.Namespace) -> int:
     console = Console()
     start = time.perf_counter()
-    try:
-        config = PrepareConfig(
-            fasta=args.fasta,
-            cache_dir=args.cache_dir,
-            valid_fraction=args.valid_fraction,
-            test_fraction=args.test_fraction,
-            ood_taxa=parse_taxa(args.ood_taxa),
-            ood_accessions=parse_accessions(args.ood_accessions),
-            unknown=args.unknown,
-            workers=args.workers,
+    config = PrepareConfig(
+        fasta=args.fasta,
+        cache_dir=args.cache_dir,
+        valid_fraction=args.valid_fraction,
+        test_fraction=args.test_fraction,
+        ood_taxa=parse_taxa(args.ood_taxa),
+        ood_accessions=parse_accessions(args.ood_accessions),
+        unknown=args.unknown,
+        workers=args.workers,
+    )
+    # Warnings of the preparation (skipped records, ...) show as they come; its errors (a
+    # `file:line:` of the FASTA, kept clickable) still end in one line.
+    command_line.show_held_output()
+    with warnings.catch_warnings(), _progress_bar(console) as progress:
+        warnings.simplefilter("always")
+        result = prepare(
+            config, force=args.force, verify=args.verify, log=console.log, progress=progress
         )
-        with warnings.catch_warnings(), _progress_bar(console) as progress:
-            warnings.simplefilter("always")
-            result = prepare(
-                config, force=args.force, verify=args.verify, log=console.log, progress=progress
-            )
-    except (FastaFormatError, OSError, ValueError) as err:
-        if os.environ.get(DEBUG_ENV) == "1":
-            raise
-        # Plain stderr, not rich: a wrapped `file:line:` would no longer be clickable.
-        print(f"protein-performer prepare: error: {err}", file=sys.stderr)
-        return 1
     meta = result.meta
     console.print(f"prepared splits: {result.path} ({'built' if result.built else 'cached'})")
     taxa = meta.get("ood_taxa_found", {})
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         # Not an error here: a small or unusual input is still worth looking at; train and
         # evaluate refuse the empty splits they need.
         print(
-            f"protein-performer prepare: warning: split {name!r} is empty "
+            f"{PROG}: warning: split {name!r} is empty "
             f"({meta['records_read']:,} records read; --valid-fraction {config.valid_fraction}, "
             f"--test-fraction {config.test_fraction}, --ood-taxa {args.ood_taxa!r})",
             file=sys.stderr,

@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 
 from protein_performer import cli_support as cs
+from protein_performer import command_line
+from protein_performer.errors import UserError
 from protein_performer.generation.decoder import Generation, check_causal, generate
 from protein_performer.generation.sample_io import (
     FastaRecord,
@@ -37,7 +39,7 @@ from protein_performer.model.performer import ProteinPerformer
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="protein-performer generate",
         description="Sample sequences from a causal protein language model (stops at EOS).",
     )
@@ -72,12 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--allow-nonstandard",
-        action="store_true",
+        **command_line.SWITCH,
         help="also sample X, B, Z, U and O (default: the 20 standard amino acids only)",
     )
     parser.add_argument(
         "--unaligned",
-        action="store_true",
+        **command_line.SWITCH,
         help="aligned family models: write the sampled rows without their gaps",
     )
     parser.add_argument("--name", default="sample", help="record name prefix")
@@ -127,7 +129,7 @@ PROG = "protein-performer generate"
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return cs.run(PROG, lambda: _generate(args))
+    return command_line.run(PROG, lambda: _generate(args))
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -137,9 +139,9 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
     except ValueError as err:  # name the flag, not the dataclass field
-        raise cs.UsageError(f"--{str(err).replace('_', '-')}") from None
+        raise UserError(f"--{str(err).replace('_', '-')}") from None
     if args.num_samples < 1 or args.batch_size < 1:
-        raise cs.UsageError("--num-samples and --batch-size must be >= 1")
+        raise UserError("--num-samples and --batch-size must be >= 1")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     model = load_causal_model(args.checkpoint, args.device)
@@ -154,13 +156,13 @@ def _generate(args: argparse.Namespace) -> int:
     if columns:
         n_columns = family_of(model).n_columns
         if args.max_length not in (None, n_columns):
-            raise cs.UsageError(
+            raise UserError(
                 f"--max-length {args.max_length}: an aligned family model samples all its "
                 f"{n_columns} columns; leave --max-length out"
             )
         max_length = n_columns
     if not len(prompt_ids) <= max_length <= model.config.max_len:
-        raise cs.UsageError(
+        raise UserError(
             f"--max-length {max_length}: must leave room after the {len(prompt_ids) - 1}-residue "
             f"--prompt and be at most the model's max_len {model.config.max_len}"
         )

@@ -40,9 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in BENCHMARKS:
-        print(
-            f"protein-performer bench: unknown benchmark {name!r}\n\n{_usage()}", file=sys.stderr
-        )
+        known = ", ".join(BENCHMARKS)
+        print(f"protein-performer bench: error: unknown benchmark {name!r} (one of {known})",
+              file=sys.stderr)  # fmt: skip
         return 2
     module = importlib.import_module(BENCHMARKS[name][0])
     return int(module.main(rest) or 0)

@@ -24,41 +24,32 @@ first; `--wandb` adds a Weights & Biases logger (offline unless WANDB_MODE says 
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
 import sys
 import warnings
 from pathlib import Path
-from typing import NoReturn
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
-from protein_performer.cli_support import HeldOutput
-from protein_performer.debug import DEBUG_ENV
+from protein_performer import command_line
+from protein_performer.errors import UserError
 from protein_performer.model.config import PRESETS, PerformerConfig
+from protein_performer.training.config_parser import ConfigParser
 from protein_performer.training.launch import (
     RunDirLock,
-    UserError,
     datamodule_class,
     prepare_launch,
 )
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 
-
-class _OneLineErrors(ArgumentParser):
-    """jsonargparse's parser with its usage errors on one line (`prog: error: ...`), like every
-    other user error of the CLI, instead of usage + tip + a message wrapped over lines."""
-
-    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
-        print(f"{self.prog}: error: {' '.join(message.split())}", file=sys.stderr)
-        raise SystemExit(2)
+PROG = "protein-performer train"
 
 
 def build_parser(preset_name: str | None = None) -> ArgumentParser:
     """The `train` parser; with `preset_name`, the `model.*` defaults come from that preset."""
-    parser = _OneLineErrors(prog="protein-performer train", description=__doc__.split("\n\n")[0])
+    parser = ConfigParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", action=ActionConfigFile, help="YAML config (configs/*.yaml)")
     parser.add_argument("--name", type=str, default="default", help="run name: runs/<name>/")
     parser.add_argument(
@@ -120,11 +111,7 @@ def parse(argv: list[str]) -> tuple[ArgumentParser, Namespace]:
 
 
 def run(parser: ArgumentParser, cfg: Namespace) -> int:
-    try:
-        lock = RunDirLock(Path(cfg.runs_dir) / cfg.name).acquire()
-    except UserError as error:
-        print(f"protein-performer train: error: {error}", file=sys.stderr)
-        return 2
+    lock = RunDirLock(Path(cfg.runs_dir) / cfg.name).acquire()
     try:
         return _run_locked(parser, cfg)
     finally:
@@ -137,21 +124,12 @@ def _run_locked(parser: ArgumentParser, cfg: Namespace) -> int:
     from protein_performer.data.datamodule import EmptySplitError
     from protein_performer.training.run import train
 
-    debug = os.environ.get(DEBUG_ENV) == "1"
-    held = HeldOutput()  # warnings and start-up lines wait until the launch is checked
+    launch = prepare_launch(parser, cfg)
     try:
-        with held if not debug else contextlib.nullcontext():
-            launch = prepare_launch(parser, cfg)
-            try:
-                launch.datamodule.setup("fit")
-            except (EmptySplitError, OSError, ValueError) as error:
-                raise UserError(f"data: {error}") from error
-    except UserError as error:
-        if debug:
-            raise
-        print(f"protein-performer train: error: {error}", file=sys.stderr)
-        return 2
-    held.replay()
+        launch.datamodule.setup("fit")
+    except (EmptySplitError, OSError, ValueError) as error:
+        raise UserError(f"data: {error}") from error
+    command_line.inputs_checked()  # warnings and start-up lines waited until here
     run_dir, trainer = launch.run_dir, launch.trainer
     if rank_zero_only.rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -199,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("WANDB_MODE", "offline")
     quiet_lightning()
     parser, cfg = parse(argv)
-    return run(parser, cfg)
+    return command_line.run(PROG, lambda: run(parser, cfg))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from protein_performer.model.config import PerformerConfig
-from protein_performer.training.cli import main, parse
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
+from protein_performer.training.train_cli import main, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 # configs/family*.yaml configure `protein-performer family`, not `train`.

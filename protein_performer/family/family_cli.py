@@ -28,14 +28,15 @@ from pathlib import Path
 
 from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
 
-from protein_performer import cli_support as cs
+from protein_performer import command_line
 from protein_performer.analysis.family_evaluation import FamilyEvalConfig
 from protein_performer.data.family import FamilyDataConfig
 from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND
 from protein_performer.model.config import PRESETS, PerformerConfig
-from protein_performer.training.cli import _OneLineErrors, quiet_lightning
+from protein_performer.training.config_parser import ConfigParser
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
+from protein_performer.training.train_cli import quiet_lightning
 
 # The family recipe (docs/FAMILIES.md, `make family-bench`): the defaults of this command, over
 # those of `train` (which are the paper's general model).
@@ -59,12 +60,15 @@ RECIPE: dict[str, object] = {
 
 
 def build_parser(preset_name: str | None = None) -> ArgumentParser:
-    parser = _OneLineErrors(prog="protein-performer family", description=__doc__.split("\n\n")[0])
+    parser = ConfigParser(prog="protein-performer family", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--config", action=ActionConfigFile, help="YAML config (configs/family*.yaml)"
     )
     parser.add_argument("--name", type=str, default="family", help="run name: runs/<name>/")
-    parser.add_argument("--runs-dir", type=str, default="runs", help="parent of run directories")
+    parser.add_argument(
+        "--runs-dir", "--runs_dir", dest="runs_dir", type=str, default="runs",
+        help="parent of run directories",
+    )  # fmt: skip
     parser.add_argument(
         "--seed", type=int, default=0, help="seed_everything (init, data, dropout)"
     )
@@ -78,7 +82,7 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
     parser.add_class_arguments(FamilyDataConfig, "data", instantiate=False)
     parser.add_class_arguments(FamilyEvalConfig, "eval", instantiate=False)
     parser.add_argument(
-        "--init-from", type=str | None, default=None,
+        "--init-from", "--init_from", dest="init_from", type=str | None, default=None,
         help="fine-tune from a checkpoint (e.g. the shipped general model)",
     )  # fmt: skip
     parser.add_argument(
@@ -111,12 +115,8 @@ def run(parser: ArgumentParser, cfg: Namespace) -> int:
     from protein_performer.family.launch import prepare_family_launch
     from protein_performer.family.pipeline import evaluate_and_report
     from protein_performer.family.train import train_family
-    from protein_performer.training.launch import UserError
 
-    try:
-        launch = prepare_family_launch(cfg)
-    except UserError as error:
-        raise cs.UsageError(str(error)) from error
+    launch = prepare_family_launch(cfg)
     run_dir = launch.run_dir
     if launch.replace_run_dir:
         shutil.rmtree(run_dir)
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("WANDB_MODE", "offline")
     quiet_lightning()
     parser, cfg = parse(argv)
-    return cs.run("protein-performer family", lambda: _locked(parser, cfg))
+    return command_line.run("protein-performer family", lambda: _locked(parser, cfg))
 
 
 def _locked(parser: ArgumentParser, cfg: Namespace) -> int:

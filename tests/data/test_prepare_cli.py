@@ -1,4 +1,4 @@
-from protein_performer.data.cli import main
+from protein_performer.data.prepare_cli import main
 
 
 def test_prepare_cli_prints_table_and_uses_cache(tmp_path, fasta_factory, make_records, capsys):
@@ -16,5 +16,7 @@ def test_prepare_cli_prints_table_and_uses_cache(tmp_path, fasta_factory, make_r
 def test_prepare_cli_reports_bad_input(tmp_path, capsys):
     path = tmp_path / "bad.fa"
     path.write_text("MKV\n")
-    assert main(["--fasta", str(path), "--cache-dir", str(tmp_path / "c")]) == 1
-    assert f"error: {path}:1: text before the first header" in capsys.readouterr().err
+    assert main(["--fasta", str(path), "--cache-dir", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"protein-performer prepare: error: {path}:1: text before the first")
+    assert err.count("\n") == 1

@@ -1,0 +1,56 @@
+"""The jsonargparse parser of the commands built on typed config sections (`train`, `family`):
+YAML configs plus dotted flags (`--trainer.max_steps 500`), in the flag style of every command.
+
+- A usage error is one line (`errors.OneLineParserErrors`).
+- A boolean flag alone means true; `--flag true|false` (or `--flag=false`) says it outright, so
+  `--resume` and `--resume true` are one thing, as `--force` and `--force true` are elsewhere.
+- A dotted flag may be written kebab-case: `--eval.n-boot` is `--eval.n_boot`, the spelling
+  of `--n-boot` in `dms`. YAML keys stay snake_case, as the dataclass fields are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jsonargparse import ArgumentParser
+
+from protein_performer.command_line import SWITCH_HELP
+from protein_performer.errors import OneLineParserErrors
+
+# `--group.some-name[=value]`: the dotted part is rewritten to snake_case.
+_DOTTED_KEBAB = re.compile(r"^(--[A-Za-z_]+\.[A-Za-z0-9_.-]+?)(=.*)?$")
+
+STYLE_HELP = f"{SWITCH_HELP}; a dotted flag may be kebab-case (--eval.n-boot is --eval.n_boot)"
+
+
+def snake_case_dotted(argv: list[str]) -> list[str]:
+    """`--eval.n-boot 4` → `--eval.n_boot 4`; top-level flags and values are left alone."""
+    out = []
+    for arg in argv:
+        match = _DOTTED_KEBAB.match(arg)
+        if match and "-" in match.group(1)[2:]:
+            arg = (
+                match.group(1)[:2] + match.group(1)[2:].replace("-", "_") + (match.group(2) or "")
+            )
+        out.append(arg)
+    return out
+
+
+class ConfigParser(OneLineParserErrors, ArgumentParser):
+    """jsonargparse's parser with one-line usage errors, bare boolean flags and kebab-case
+    dotted flags (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("epilog", STYLE_HELP)
+        super().__init__(*args, **kwargs)
+
+    def _switches_alone_mean_true(self) -> None:
+        for action in self._actions:
+            if getattr(action, "_typehint", None) is bool and action.nargs is None:
+                action.nargs, action.const = "?", True
+
+    def parse_args(self, args: list[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        self._switches_alone_mean_true()
+        argv = None if args is None else snake_case_dotted(list(args))
+        return super().parse_args(argv, *rest, **kwargs)
