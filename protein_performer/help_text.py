@@ -92,9 +92,11 @@ usage: protein-performer train [--config CONFIG] [--name NAME] [--runs-dir RUNS_
                                [--model.favor_bf16_gemm [{true,false}]]
                                [--model.tie_embeddings [{true,false}]]
                                [--model.init_std INIT_STD]
-                               [--model.layer_norm_eps LAYER_NORM_EPS] [--optim CONFIG]
-                               [--optim.lr LR] [--optim.beta1 BETA1] [--optim.beta2 BETA2]
-                               [--optim.eps EPS] [--optim.weight_decay WEIGHT_DECAY]
+                               [--model.layer_norm_eps LAYER_NORM_EPS]
+                               [--model.position_attention_layers POSITION_ATTENTION_LAYERS]
+                               [--optim CONFIG] [--optim.lr LR] [--optim.beta1 BETA1]
+                               [--optim.beta2 BETA2] [--optim.eps EPS]
+                               [--optim.weight_decay WEIGHT_DECAY]
                                [--optim.warmup_steps WARMUP_STEPS]
                                [--optim.decay {constant,linear,cosine}]
                                [--optim.min_lr_ratio MIN_LR_RATIO] [--trainer CONFIG]
@@ -115,7 +117,8 @@ usage: protein-performer train [--config CONFIG] [--name NAME] [--runs-dir RUNS_
                                [--trainer.fast_dev_run FAST_DEV_RUN]
                                [--trainer.enable_progress_bar [{true,false}]]
                                [--trainer.rich_progress [{true,false}]]
-                               [--trainer.evaluate_best [{true,false}]] [--data CONFIG]
+                               [--trainer.evaluate_best [{true,false}]]
+                               [--trainer.num_threads NUM_THREADS] [--data CONFIG]
                                [--data.fasta FASTA] [--data.cache_dir CACHE_DIR]
                                [--data.mode {single,concat}] [--data.max_len MAX_LEN]
                                [--data.batch_size BATCH_SIZE]
@@ -195,6 +198,8 @@ Shape and behaviour of a `ProteinPerformer`. Defaults are the paper's protein mo
                         (type: float, default: 0.02)
   --model.layer_norm_eps LAYER_NORM_EPS
                         (type: float, default: 1e-05)
+  --model.position_attention_layers POSITION_ATTENTION_LAYERS
+                        (type: int, default: 0)
 
 Optimiser and learning-rate schedule; defaults are the paper's recipe:
   --optim CONFIG        Path to a configuration file.
@@ -255,6 +260,8 @@ What Lightning's Trainer and our callbacks need; every field can be set from YAM
                         (type: bool, default: True)
   --trainer.evaluate_best [{true,false}]
                         (type: bool, default: True)
+  --trainer.num_threads NUM_THREADS
+                        (type: int | null, default: null)
 
 Train/valid/test/ood loaders over a FASTA file, in single or concatenated mode:
   --data CONFIG         Path to a configuration file.
@@ -411,9 +418,11 @@ usage: protein-performer family [--config CONFIG] [--name NAME] [--runs-dir RUNS
                                 [--model.favor_bf16_gemm [{true,false}]]
                                 [--model.tie_embeddings [{true,false}]]
                                 [--model.init_std INIT_STD]
-                                [--model.layer_norm_eps LAYER_NORM_EPS] [--optim CONFIG]
-                                [--optim.lr LR] [--optim.beta1 BETA1] [--optim.beta2 BETA2]
-                                [--optim.eps EPS] [--optim.weight_decay WEIGHT_DECAY]
+                                [--model.layer_norm_eps LAYER_NORM_EPS]
+                                [--model.position_attention_layers POSITION_ATTENTION_LAYERS]
+                                [--optim CONFIG] [--optim.lr LR] [--optim.beta1 BETA1]
+                                [--optim.beta2 BETA2] [--optim.eps EPS]
+                                [--optim.weight_decay WEIGHT_DECAY]
                                 [--optim.warmup_steps WARMUP_STEPS]
                                 [--optim.decay {constant,linear,cosine}]
                                 [--optim.min_lr_ratio MIN_LR_RATIO] [--trainer CONFIG]
@@ -434,20 +443,20 @@ usage: protein-performer family [--config CONFIG] [--name NAME] [--runs-dir RUNS
                                 [--trainer.fast_dev_run FAST_DEV_RUN]
                                 [--trainer.enable_progress_bar [{true,false}]]
                                 [--trainer.rich_progress [{true,false}]]
-                                [--trainer.evaluate_best [{true,false}]] [--data CONFIG]
-                                --data.msa MSA [--data.msa_format MSA_FORMAT]
+                                [--trainer.evaluate_best [{true,false}]]
+                                [--trainer.num_threads NUM_THREADS] [--data CONFIG] --data.msa
+                                MSA [--data.msa_format MSA_FORMAT]
                                 [--data.view {aligned,unaligned}]
                                 [--data.weights [{true,false}]]
                                 [--data.identity_threshold IDENTITY_THRESHOLD]
                                 [--data.max_col_gaps MAX_COL_GAPS]
                                 [--data.max_row_gaps MAX_ROW_GAPS]
                                 [--data.valid_fraction VALID_FRACTION]
-                                [--data.test_fraction TEST_FRACTION]
-                                [--data.holdout [ITEM,...]] [--data.batch_size BATCH_SIZE]
-                                [--data.mask_prob MASK_PROB] [--data.seed SEED]
-                                [--data.num_workers NUM_WORKERS] [--data.cache_dir CACHE_DIR]
-                                [--eval CONFIG] [--eval.scan SCAN]
-                                [--eval.score_column SCORE_COLUMN]
+                                [--data.test_fraction TEST_FRACTION] [--data.holdout HOLDOUT]
+                                [--data.batch_size BATCH_SIZE] [--data.mask_prob MASK_PROB]
+                                [--data.seed SEED] [--data.num_workers NUM_WORKERS]
+                                [--data.cache_dir CACHE_DIR] [--eval CONFIG]
+                                [--eval.scan SCAN] [--eval.score_column SCORE_COLUMN]
                                 [--eval.mutant_column MUTANT_COLUMN]
                                 [--eval.wild_type WILD_TYPE] [--eval.offset OFFSET]
                                 [--eval.query QUERY] [--eval.min_coverage MIN_COVERAGE]
@@ -519,6 +528,8 @@ Shape and behaviour of a `ProteinPerformer`. Defaults are the paper's protein mo
                         (type: float, default: 0.02)
   --model.layer_norm_eps LAYER_NORM_EPS
                         (type: float, default: 1e-05)
+  --model.position_attention_layers POSITION_ATTENTION_LAYERS
+                        (type: int, default: 1)
 
 Optimiser and learning-rate schedule; defaults are the paper's recipe:
   --optim CONFIG        Path to a configuration file.
@@ -579,6 +590,8 @@ What Lightning's Trainer and our callbacks need; every field can be set from YAM
                         (type: bool, default: True)
   --trainer.evaluate_best [{true,false}]
                         (type: bool, default: True)
+  --trainer.num_threads NUM_THREADS
+                        (type: int | null, default: null)
 
 Where the alignment is and how it becomes training items:
   --data CONFIG         Path to a configuration file.
@@ -599,8 +612,8 @@ Where the alignment is and how it becomes training items:
                         (type: float, default: 0.025)
   --data.test_fraction TEST_FRACTION
                         (type: float, default: 0.025)
-  --data.holdout [ITEM,...]
-                        (type: tuple[str, ...], default: ())
+  --data.holdout HOLDOUT
+                        (type: tuple[str, ...] | str, default: ())
   --data.batch_size BATCH_SIZE
                         (type: int, default: 128)
   --data.mask_prob MASK_PROB
@@ -750,5 +763,6 @@ usage: protein-performer bench <name> [options]
 benchmarks:
   attention   FAVOR+/ReLU/SDPA/identity vs performer-pytorch: time, memory, error
   generation  cost per generated token: FAVOR state vs KV cache vs recompute
+  family      family training step vs a bare loop and the GEMM rate; 200-column evaluation time
 """,
 }

@@ -198,8 +198,8 @@ def test_structure_contacts_through_the_wild_type(tmp_path, kunitz):
     assert code == 0, err
     data = json.loads((tmp_path / "runs" / "run" / "family" / "evaluation.json").read_text())
     assert data["contact_kinds"] == {"4.5": "heavy atoms", "8": "Cβ"}
-    # The Performer's two read-outs and the Potts baseline fitted on the same rows.
-    assert set(data["contacts"]) == {"jacobian", "attention", "potts"}
+    # The Performer's three read-outs and the Potts baseline fitted on the same rows.
+    assert set(data["contacts"]) == {"jacobian", "attention", "position_attention", "potts"}
     long8 = data["contacts"]["jacobian"]["8"]["long"]
     assert 0 < long8["random"] < 1
     report = (tmp_path / "runs" / "run" / "family" / "report.md").read_text()
