@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from protein_performer.bench import bench_cli
-from protein_performer.bench import family_speed
+from protein_performer.bench import bench_cli, family_speed
 from protein_performer.paths import PF00595_DIR
 
 
