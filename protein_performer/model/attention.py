@@ -40,7 +40,8 @@ class SelfAttention(nn.Module):
             deterministic ReLU(x) map.
         dropout: attention-probability dropout in training, "exact" only (FAVOR never forms the
             attention matrix, so there is nothing to drop; it is ignored there).
-        chunk_size: chunk length C of the causal FAVOR kernel (speed/memory trade-off only).
+        chunk_size: the longest chunk of the causal FAVOR kernel; `kernels.chunk_length` may use
+            shorter, balanced chunks (speed/memory trade-off only).
         row_norms: "chi" (unbiased, default) or "sqrt-d" row norms of the orthogonal projection.
         bf16_gemm: for the FAVOR kinds with bf16 activations (bf16 autocast), run the two
             attention GEMMs in bf16 with fp32 accumulation; features (the exponent) and the
