@@ -53,7 +53,7 @@ def coupling_scores(model, length: int) -> np.ndarray:
             positions_1LC, None, block.qk_source(positions_1LC)
         )[0]
         weighted_LL = torch.einsum("h,hij->ij", head_weights(block).double(), maps_HLL.double())
-        total_LL += weighted_LL
+        total_LL += weighted_LL.cpu()
     if model.config.causal:
         shifted_LL = torch.zeros_like(total_LL)
         shifted_LL[1:] = total_LL[:-1]
