@@ -172,7 +172,7 @@ def test_input_without_records_is_an_error(tmp_path, text, capsys):
     path.write_text(text)
     with pytest.raises(FastaFormatError, match="no FASTA records"):
         prepare(_config(path, tmp_path / "cache"))
-    assert prepare_main(["--fasta", str(path), "--cache-dir", str(tmp_path / "cache")]) == 1
+    assert prepare_main(["--fasta", str(path), "--cache-dir", str(tmp_path / "cache")]) == 2
     assert f"{path}: no FASTA records" in capsys.readouterr().err
     assert not [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
 
