@@ -25,8 +25,7 @@ import numpy as np
 import torch
 
 from protein_performer.analysis.contact_precision import range_precision
-from protein_performer.analysis.contact_regression import apc_mean
-from protein_performer.analysis.contacts import range_mask, sym_apc, true_contacts
+from protein_performer.analysis.contacts import apc_mean, range_mask, sym_apc, true_contacts
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.placement import Placement
 from protein_performer.analysis.position_attention import (

@@ -24,11 +24,10 @@ from protein_performer.analysis.attention_maps import residue_attention_batch
 from protein_performer.analysis.contact_precision import mean_precision, range_precision
 from protein_performer.analysis.contact_regression import (
     ContactRegression,
-    apc_mean,
     head_features,
     select_best_head,
 )
-from protein_performer.analysis.contacts import true_contacts
+from protein_performer.analysis.contacts import apc_mean, true_contacts
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.structures import Bpti, Chain
 from protein_performer.data.tokenizer import Alphabet

@@ -23,10 +23,8 @@ from sklearn.preprocessing import StandardScaler
 
 from protein_performer.analysis.contact_precision import precision_at
 from protein_performer.analysis.contacts import (
-    apc,
     range_mask,
     sym_apc,
-    symmetrize,
 )
 
 
@@ -34,11 +32,6 @@ def head_features(maps_NHLL: np.ndarray) -> np.ndarray:
     """[N*H, L, L] sym+APC maps, one per head, layer-major (feature f = layer * H + head)."""
     n_layers, n_heads, length, _ = maps_NHLL.shape
     return sym_apc(maps_NHLL).reshape(n_layers * n_heads, length, length)
-
-
-def apc_mean(maps_NHLL: np.ndarray) -> np.ndarray:
-    """[L, L] APC of the symmetrised attention averaged over all layers and heads."""
-    return apc(symmetrize(np.asarray(maps_NHLL, dtype=np.float64).mean(axis=(0, 1))))
 
 
 def select_best_head(features: Sequence[np.ndarray], contacts: Sequence[np.ndarray]) -> int:

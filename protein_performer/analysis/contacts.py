@@ -51,6 +51,11 @@ def sym_apc(x_LL: np.ndarray) -> np.ndarray:
     return apc(symmetrize(np.asarray(x_LL, dtype=np.float64)))
 
 
+def apc_mean(maps_NHLL: np.ndarray) -> np.ndarray:
+    """[L, L] APC of the symmetrised attention averaged over all layers and heads."""
+    return apc(symmetrize(np.asarray(maps_NHLL, dtype=np.float64).mean(axis=(0, 1))))
+
+
 def range_mask(length: int, name: str) -> np.ndarray:
     """Boolean [L, L] map of the upper-triangle pairs (i < j) whose separation is in range
     `name` ("short", "medium", "long", or "all" for every separation ≥ 6)."""

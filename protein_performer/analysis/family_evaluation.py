@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from protein_performer.analysis.column_contacts import column_precision
-from protein_performer.analysis.contacts import sym_apc
+from protein_performer.analysis.contacts import apc_mean
 from protein_performer.analysis.dms import Scan, status_counts
 from protein_performer.analysis.family_inputs import ContactTruth, read_inputs
 from protein_performer.analysis.jacobian import contact_map_from_model
@@ -233,12 +233,11 @@ def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: 
 
 @torch.no_grad()
 def attention_contacts(model, frame: ScoringFrame, positions_P: np.ndarray) -> np.ndarray:
-    """Rao et al. 2021 unsupervised: mean over layers and heads of APC(symmetrised attention)."""
+    """Unsupervised attention contacts (`contact_regression.apc_mean`, as `analyze` reads them):
+    APC of the symmetrised attention averaged over layers and heads, then cut to the positions."""
     tokens = torch.from_numpy(frame.tokens_L[None])
-    maps_NBHLL = model.attention_maps(tokens).double().numpy()
-    maps_HLL = maps_NBHLL[:, 0].reshape(-1, *maps_NBHLL.shape[-2:])
-    sub = maps_HLL[:, positions_P][:, :, positions_P]
-    return sym_apc(sub).mean(0)
+    maps_NHLL = model.attention_maps(tokens).double().numpy()[:, 0]
+    return apc_mean(maps_NHLL)[np.ix_(positions_P, positions_P)]
 
 
 def add_contacts(evaluation: FamilyEvaluation, model) -> None:

@@ -3,10 +3,10 @@ import numpy as np
 from protein_performer.analysis.contact_precision import range_precision
 from protein_performer.analysis.contact_regression import (
     ContactRegression,
-    apc_mean,
     head_features,
     select_best_head,
 )
+from protein_performer.analysis.contacts import apc_mean
 
 
 def _synthetic_protein(rng, length, informative_head=(1, 2)):
