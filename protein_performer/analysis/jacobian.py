@@ -8,8 +8,9 @@ J is double-centred (the mean over a and over b removed, so that neither a shift
 substitution at i nor of every output logit at j counts as coupling), reduced to one number per
 pair by the Frobenius norm over (a, b), symmetrised and corrected by APC (Dunn et al. 2008).
 It needs only forward passes, so it works for any checkpoint, masked or causal, general or
-family. A causal model's logits at j react only to i < j; symmetrisation gives the pair its
-one-sided signal.
+family. A causal model's logits at token t are the distribution of token t + 1, so the logits
+read for position j are those of token j − 1 (`predicting_tokens`); they react only to i < j,
+and symmetrisation gives the pair its one-sided signal.
 
 Shapes: P scored positions, A = 20 substitutions, L tokens, V vocabulary.
 """
@@ -23,14 +24,28 @@ from protein_performer.analysis.contacts import apc
 from protein_performer.constants import STANDARD_IDS
 
 
+def predicting_tokens(model, positions_P: np.ndarray) -> np.ndarray:
+    """[P] the tokens whose logits are the model's distribution of the tokens `positions_P`:
+    the same tokens for a masked model, the one before each for a causal model."""
+    positions_P = np.asarray(positions_P, dtype=np.int64)
+    if not model.config.causal:
+        return positions_P
+    if positions_P.size and positions_P.min() < 1:
+        raise ValueError("a causal model has no distribution for token 0 (nothing precedes it)")
+    return positions_P - 1
+
+
 @torch.no_grad()
 def categorical_jacobian(
     model, tokens_L: np.ndarray, positions_P: np.ndarray, batch_size: int = 256
 ) -> np.ndarray:
-    """[P, A, P, A] logit changes at `positions_P` (token indices) over the 20 amino acids."""
+    """[P, A, P, A] changes of the model's distributions of the tokens `positions_P` (its logits
+    at `predicting_tokens`) when each of those tokens is substituted by each of the 20 amino
+    acids."""
     model.eval()
     tokens_L = np.asarray(tokens_L, dtype=np.int64)
     positions_P = np.asarray(positions_P, dtype=np.int64)
+    read_P = predicting_tokens(model, positions_P)
     aa = np.asarray(STANDARD_IDS, dtype=np.int64)
     n_pos, n_aa = len(positions_P), len(aa)
     inputs = np.repeat(tokens_L[None], n_pos * n_aa + 1, 0)  # row 0: the unchanged sequence
@@ -40,7 +55,7 @@ def categorical_jacobian(
     for start in range(0, len(inputs), batch_size):
         batch = torch.from_numpy(inputs[start : start + batch_size])
         logits_BLV = model(batch).logits_BLV.double()
-        logits.append(logits_BLV[:, positions_P][:, :, aa].numpy())
+        logits.append(logits_BLV[:, read_P][:, :, aa].numpy())
     logits_BPA = np.concatenate(logits).astype(np.float64)
     delta = logits_BPA[1:] - logits_BPA[:1]
     return delta.reshape(n_pos, n_aa, n_pos, n_aa)

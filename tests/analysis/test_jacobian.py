@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -9,10 +11,12 @@ import torch
 from protein_performer.analysis.contacts import apc
 from protein_performer.analysis.jacobian import (
     categorical_jacobian,
+    contact_map_from_model,
     double_centre,
     jacobian_contacts,
+    predicting_tokens,
 )
-from protein_performer.constants import CLS_ID, EOS_ID, STANDARD_IDS
+from protein_performer.constants import CLS_ID, EOS_ID, STANDARD_IDS, VOCAB_SIZE
 from protein_performer.model.config import preset
 from protein_performer.model.performer import ProteinPerformer
 
@@ -25,7 +29,9 @@ def tiny_model(request):
 
 
 def reference_contacts(model, tokens, positions):
-    """One forward pass per substitution, centring and norms written out as loops."""
+    """One forward pass per substitution, centring and norms written out as loops; the
+    distribution of token j is read at token j, or at token j − 1 for a causal model."""
+    shift = 1 if model.config.causal else 0
     base = model(torch.tensor(tokens)[None]).logits_BLV[0].detach().numpy()
     n, aa = len(positions), list(STANDARD_IDS)
     jac = np.zeros((n, 20, n, 20))
@@ -36,7 +42,7 @@ def reference_contacts(model, tokens, positions):
             out = model(torch.tensor(x)[None]).logits_BLV[0].detach().numpy()
             for pj, j in enumerate(positions):
                 for bi, b in enumerate(aa):
-                    jac[pi, ai, pj, bi] = out[j, b] - base[j, b]
+                    jac[pi, ai, pj, bi] = out[j - shift, b] - base[j - shift, b]
     norms = np.zeros((n, n))
     for pi in range(n):
         for pj in range(n):
@@ -82,3 +88,37 @@ def test_contact_benchmark_scores_jacobian_on_test_chains_and_bpti(tiny_checkpoi
         assert all(0.0 <= ranges[r]["P@L"] <= 1.0 for r in ("short", "medium", "long"))
     # Fitting chains get no Jacobian: it needs no training, so it is not computed there.
     assert "categorical_jacobian" not in bench.metrics["ts50_train"]
+
+
+class _CoupledCausal(torch.nn.Module):
+    """A causal stand-in whose distribution of token j (its logits at token j − 1) is a function
+    of token `partner[j]` alone: the only couplings are the pairs (partner[j], j)."""
+
+    def __init__(self, partner: dict[int, int], causal: bool = True) -> None:
+        super().__init__()
+        self.partner = partner
+        self.config = SimpleNamespace(causal=causal)
+
+    def forward(self, tokens_BL: torch.Tensor) -> SimpleNamespace:
+        batch, length = tokens_BL.shape
+        logits_BLV = torch.zeros(batch, length, VOCAB_SIZE, dtype=torch.float64)
+        for j, i in self.partner.items():
+            logits_BLV[:, j - 1] = torch.nn.functional.one_hot(tokens_BL[:, i], VOCAB_SIZE)
+        return SimpleNamespace(logits_BLV=logits_BLV)
+
+
+def test_causal_jacobian_reads_the_logits_that_predict_each_token():
+    rng = np.random.default_rng(2)
+    tokens = np.array([CLS_ID, *rng.choice(STANDARD_IDS, 9).tolist(), EOS_ID])
+    positions = np.arange(1, 10)
+    model = _CoupledCausal({7: 2, 9: 4})
+    scores_PP = contact_map_from_model(model, tokens, positions)
+    upper = np.triu(scores_PP, 1)
+    top = {tuple(int(p) for p in np.unravel_index(k, upper.shape))
+           for k in np.argsort(upper, axis=None)[-2:]}  # fmt: skip
+    assert top == {(2 - 1, 7 - 1), (4 - 1, 9 - 1)}
+    np.testing.assert_array_equal(predicting_tokens(model, positions), positions - 1)
+    masked = _CoupledCausal({}, causal=False)
+    np.testing.assert_array_equal(predicting_tokens(masked, positions), positions)
+    with pytest.raises(ValueError, match="token 0"):
+        predicting_tokens(model, np.array([0, 1]))
