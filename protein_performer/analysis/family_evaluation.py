@@ -168,6 +168,13 @@ def add_pssm(evaluation: FamilyEvaluation, datamodule: FamilyAlignment, n_boot: 
 PSSM_NAME = "PSSM (same weighted rows)"
 POTTS_NAME = "Potts model (same weighted rows)"
 BASELINES: tuple[str, ...] = (PSSM_NAME, POTTS_NAME)
+# Appended to a model row's name for its product of experts with the Potts model: a row of its
+# own, never the model's.
+WITH_POTTS = " + Potts model (product of experts)"
+
+
+def is_product_of_experts(name: str) -> bool:
+    return name.endswith(WITH_POTTS)
 
 
 def _training_rows(datamodule: FamilyAlignment) -> tuple[np.ndarray, np.ndarray]:
@@ -215,6 +222,18 @@ def add_model(
     for method in methods or default_methods(model):
         scores = score_variants(model, frame, list(evaluation.scan.variants), method)
         _add(evaluation, f"{name} {method}", np.where(covered, scores, np.nan), n_boot)
+
+
+def add_products_of_experts(evaluation: FamilyEvaluation, name: str, n_boot: int) -> None:
+    """For each score of the model `name`, its product of experts with the Potts model: the sum
+    of the two log-probability ratios (the model's score plus the Potts model's ΔE), i.e. the
+    variant scored under p_model · p_Potts. Nothing without a Potts row."""
+    potts = next((p for p in evaluation.predictors if p.name == POTTS_NAME), None)
+    if potts is None:
+        return
+    rows = [p for p in evaluation.predictors if p.name.startswith(f"{name} ")]
+    for row in rows:
+        _add(evaluation, row.name + WITH_POTTS, row.scores_N + potts.scores_N, n_boot)
 
 
 def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: int) -> None:

@@ -18,8 +18,10 @@ from protein_performer.analysis.family_evaluation import (
     add_model,
     add_potts,
     add_potts_contacts,
+    add_products_of_experts,
     add_pssm,
     fit_family_potts,
+    is_product_of_experts,
     setup_evaluation,
 )
 from protein_performer.analysis.family_report import (
@@ -40,9 +42,9 @@ def evaluate(
     model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, *, name: str,
     references: list[str] = (), evaluation: FamilyEvaluation | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
-    """The PSSM and the Potts model first (every other row is compared with both), the model,
-    then each reference; then contacts. `evaluation`: inputs already read and checked by
-    `setup_evaluation`."""
+    """The PSSM and the Potts model first (every other row is compared with both), the model
+    and its product of experts with the Potts model, then each reference; then contacts.
+    `evaluation`: inputs already read and checked by `setup_evaluation`."""
     from protein_performer.model.io import load_model
 
     if evaluation is None:
@@ -52,6 +54,7 @@ def evaluate(
             add_pssm(evaluation, datamodule, cfg.n_boot)
             _potts(evaluation, datamodule, cfg)
         add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
+        add_products_of_experts(evaluation, name, cfg.n_boot)
         for path in references:
             reference = load_model(path)
             add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
@@ -127,7 +130,11 @@ def _figures(evaluation: FamilyEvaluation, out_dir: Path) -> None:
 
     if evaluation.predictors:
         best = max(
-            (p for p in evaluation.predictors if p.name not in BASELINES),
+            (
+                p
+                for p in evaluation.predictors
+                if p.name not in BASELINES and not is_product_of_experts(p.name)
+            ),
             key=lambda p: p.rho.rho,
             default=evaluation.predictors[0],
         )

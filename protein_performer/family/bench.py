@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from protein_performer import markdown_blocks
+from protein_performer.analysis.family_evaluation import is_product_of_experts
 from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND, FAVOR_PLUS_KIND
 from protein_performer.paths import SHIPPED_CHECKPOINT, SHIPPED_FAMILY_CHECKPOINT
 
@@ -81,7 +82,7 @@ def _row(name: str, runs_dir: str) -> str | None:
     rho = {
         k: v
         for k, v in data["spearman"].items()
-        if not k.startswith(("PSSM", "Potts", "protein_"))
+        if not k.startswith(("PSSM", "Potts", "protein_")) and not is_product_of_experts(k)
     }
     best_name, best = max(rho.items(), key=lambda kv: kv[1]["rho"])
     pssm = next(v for k, v in data["spearman"].items() if k.startswith("PSSM"))

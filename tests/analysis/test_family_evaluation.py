@@ -12,14 +12,18 @@ import pytest
 import torch
 
 from protein_performer.analysis.family_evaluation import (
+    POTTS_NAME,
     PSSM_NAME,
+    WITH_POTTS,
     FamilyEvalConfig,
     _add,
     add_model,
+    add_products_of_experts,
     add_pssm,
     default_methods,
     frame_for,
     is_aligned,
+    is_product_of_experts,
     setup_evaluation,
 )
 from protein_performer.analysis.family_inputs import identity_map
@@ -150,3 +154,24 @@ def test_a_model_row_per_method_with_unscorable_variants_left_out(files):
     for predictor in evaluation.predictors:
         assert np.isfinite(predictor.scores_N[:3]).all() and np.isnan(predictor.scores_N[3])
         assert predictor.rho.n == 3
+
+
+def test_the_product_of_experts_adds_the_model_score_and_the_potts_energy(files):
+    evaluation = setup_evaluation(None, _config(files, query=None))
+    evaluation.statuses = ["scored"] * 4
+    _add(evaluation, POTTS_NAME, np.array([1.0, -2.0, 0.5, 0.0]), n_boot=10)
+    _add(evaluation, "tiny causal-llr", np.array([0.5, 0.5, -1.0, 2.0]), n_boot=10)
+    _add(evaluation, "reference causal-llr", np.array([9.0, 9.0, 9.0, 9.0]), n_boot=10)
+    add_products_of_experts(evaluation, "tiny", n_boot=10)
+    product = evaluation.predictors[-1]
+    assert product.name == "tiny causal-llr" + WITH_POTTS and is_product_of_experts(product.name)
+    np.testing.assert_allclose(product.scores_N, [1.5, -1.5, -0.5, 2.0])
+    assert product.vs_potts is not None  # paired with the Potts row like every model row
+    assert len(evaluation.predictors) == 4  # the reference gets no product row
+
+
+def test_no_product_of_experts_without_a_potts_row(files):
+    evaluation = setup_evaluation(None, _config(files, query=None))
+    _add(evaluation, "tiny causal-llr", np.array([0.5, 0.5, -1.0, 2.0]), n_boot=10)
+    add_products_of_experts(evaluation, "tiny", n_boot=10)
+    assert [p.name for p in evaluation.predictors] == ["tiny causal-llr"]
