@@ -87,7 +87,7 @@ TRAIN_CASES = [
     ("init-from-missing", ["--init-from", "{tmp}/nope.ckpt"], "--init-from"),
     ("init-from-plain", ["--init-from", "{plain}"], "--init-from"),
     ("init-from-shape", ["--init-from", "{tiny_ckpt}"], "model shape differs"),
-    ("preset", ["--model-preset", "bogus"], "model_preset"),
+    ("preset", ["--model-preset", "bogus"], "--model-preset"),
     ("unknown-flag", ["--trainer.bogus", "1"], "trainer.bogus"),
     ("attention", ["--model.attention", "softmax"], "model.attention"),
 ]
