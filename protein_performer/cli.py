@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from protein_performer.command_line import command_table
+
 # command -> (module with main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": (
@@ -33,10 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _usage() -> str:
-    width = max(map(len, COMMANDS))
-    lines = ["usage: protein-performer [--version] <command> [options]", "", "commands:"]
-    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
-    return "\n".join(lines)
+    usage = "usage: protein-performer [--version] <command> [options]"
+    return command_table(usage, "commands", COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,8 @@
   outright (the style of the config-section commands too, see `training.config_parser`).
 - `run`: a command's body, with a user error reported as `prog: error: message`, one line on
   stderr, exit status 2, and the warnings held back until the input is checked.
+- `command_table`: the usage page of a command that dispatches to others (`protein-performer`,
+  `protein-performer bench`).
 
 It sits below every layer, so the commands of `data/` (prepare, msa) end the same way as the
 inference, training and family commands.
@@ -17,7 +19,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from protein_performer.debug import DEBUG_ENV
 from protein_performer.errors import OneLineParserErrors, UserError
@@ -31,6 +33,15 @@ class ArgumentParser(OneLineParserErrors, argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("epilog", SWITCH_HELP)
         super().__init__(*args, **kwargs)
+
+
+def command_table(usage: str, heading: str, commands: Mapping[str, tuple[str, str]]) -> str:
+    """`usage`, then under `heading` one line per command, its name and its one-line help;
+    `commands` maps a name to (module with main(argv), one-line help)."""
+    width = max(map(len, commands))
+    lines = [usage, "", f"{heading}:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in commands.items()]
+    return "\n".join(lines)
 
 
 def parse_bool(text: str) -> bool:

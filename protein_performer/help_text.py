@@ -657,8 +657,7 @@ kebab-case (--eval.n-boot is --eval.n_boot)
 usage: protein-performer dms [-h] --checkpoint CHECKPOINT --scan SCAN --score-column
                              SCORE_COLUMN [--mutant-column MUTANT_COLUMN] --wild-type
                              WILD_TYPE [--offset OFFSET] [--msa MSA] [--query QUERY]
-                             [--contacts CONTACTS]
-                             [--method {masked-marginals,wt-marginals,pll,causal-llr}]
+                             [--contacts CONTACTS] [--methods METHOD [METHOD ...]]
                              [--n-boot N_BOOT] [--potts-iterations POTTS_ITERATIONS]
                              [--out OUT]
 
@@ -679,8 +678,9 @@ options:
   --msa MSA             the family alignment
   --query QUERY         the wild type's row in --msa
   --contacts CONTACTS   column contact map
-  --method {masked-marginals,wt-marginals,pll,causal-llr}
-                        scores to compute (repeatable); default: the model's usual ones
+  --methods METHOD [METHOD ...], --method METHOD [METHOD ...]
+                        scores to compute, one or more of masked-marginals, wt-marginals, pll,
+                        causal-llr (family: --eval.methods); default: the model's usual ones
   --n-boot N_BOOT       bootstrap resamples
   --potts-iterations POTTS_ITERATIONS
                         L-BFGS iterations of the Potts baseline with --msa (0 skips it)

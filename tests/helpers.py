@@ -1,11 +1,14 @@
 """Helpers that test modules import (`from tests.helpers import ...`; pytest puts the
-repository root on the path, see pyproject): a small real FASTA, a tiny real training run, and
-a callback that simulates a crash. The fixtures of `tests/conftest.py` are built on them.
+repository root on the path, see pyproject): a small real FASTA, a tiny real training run, a
+callback that simulates a crash, and the one definition of a clean error of a command. The
+fixtures of `tests/conftest.py` are built on them.
 """
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
@@ -96,3 +99,55 @@ class KillAt(L.Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         if trainer.global_step == self.step:
             raise RuntimeError("killed")
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """How a command's `main(argv)` ended, as its user would have seen it."""
+
+    code: int | None  # the exit status; None when an exception escaped (a traceback)
+    stderr: str
+    error: BaseException | None  # the exception that escaped, if any
+
+
+def run_command(main: Callable[[list[str]], int], argv: Sequence[str], capsys) -> CommandOutcome:
+    """Run a command in-process, capturing its stderr; an exception escaping `main` is exactly
+    what would have been a traceback (SystemExit is an exit status, as for a console script)."""
+    capsys.readouterr()
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse / jsonargparse usage errors
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException as error:  # noqa: BLE001 - the traceback a clean error must not be
+        return CommandOutcome(None, capsys.readouterr().err, error)
+    return CommandOutcome(code, capsys.readouterr().err, None)
+
+
+def clean_error_problem(outcome: CommandOutcome, names: str) -> str:
+    """What keeps `outcome` from being a clean error naming `names`; "" when it is one.
+
+    A clean error: exit status 2 and exactly one non-empty stderr line, `prog: error: ...`,
+    naming the file or flag at fault (`names`); no exception escaping, no traceback and no
+    warning printed before it. The text starts with the kind of failure: "traceback",
+    "wrong success" or "unclear".
+    """
+    if outcome.error is not None:
+        return f"traceback: {type(outcome.error).__name__}: {outcome.error}"
+    if outcome.code == 0:
+        return "wrong success: exit 0"
+    lines = [line for line in outcome.stderr.splitlines() if line.strip()]
+    if outcome.code != 2:
+        return f"unclear: exit status {outcome.code}, not 2; stderr {lines[-3:]}"
+    if any("Traceback" in line for line in lines):
+        return f"traceback: printed on stderr: {lines[-3:]}"
+    if len(lines) != 1:
+        return f"unclear: {len(lines)} stderr lines, not one: {lines[-3:]}"
+    if ": error: " not in lines[0] or names not in lines[0]:
+        return f"unclear: the message does not name {names!r}: {lines[0]!r}"
+    return ""
+
+
+def assert_clean_error(outcome: CommandOutcome, names: str) -> None:
+    """Fail unless `outcome` is a clean error naming `names` (see `clean_error_problem`)."""
+    problem = clean_error_problem(outcome, names)
+    assert not problem, problem

@@ -11,8 +11,8 @@ it, every residue is scored by the model alone. Writes `scores.tsv`, `evaluation
 `report.md` and `dms.png` to `--out`.
 
 Its flags are those of `protein-performer family --eval.*` (kebab-case there too):
-`--score-column` is `--eval.score-column`, `--n-boot` is `--eval.n-boot`, and so on; the old
-spelling `--score` still parses.
+`--score-column` is `--eval.score-column`, `--methods` is `--eval.methods`, `--n-boot` is
+`--eval.n-boot`, and so on; the old spellings `--score` and `--method` still parse.
 
 The model's scores are those of `protein-performer mutations` and `pp.score`
 (`analysis.variant_scores`). Reading the alignment needs no Lightning (`data.family_alignment`).
@@ -45,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--query", default=None, help="the wild type's row in --msa")
     parser.add_argument("--contacts", type=Path, default=None, help="column contact map")
     parser.add_argument(
-        "--method", action="append", choices=SCORE_METHODS, default=None,
-        help="scores to compute (repeatable); default: the model's usual ones",
+        "--methods", "--method", dest="methods", action="extend", nargs="+",
+        choices=SCORE_METHODS, default=None, metavar="METHOD",
+        help=f"scores to compute, one or more of {', '.join(SCORE_METHODS)} (family: "
+        "--eval.methods); default: the model's usual ones",
     )  # fmt: skip
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument(
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         scan=str(args.scan), score_column=args.score_column, wild_type=str(args.wild_type),
         offset=args.offset, query=args.query,
         contacts=str(args.contacts) if args.contacts else None,
-        methods=tuple(args.method) if args.method else None, n_boot=args.n_boot,
+        methods=tuple(args.methods) if args.methods else None, n_boot=args.n_boot,
         mutant_column=args.mutant_column,
         potts_iterations=args.potts_iterations,
     )  # fmt: skip

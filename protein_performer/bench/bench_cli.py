@@ -9,6 +9,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from protein_performer.command_line import command_table
+
 # name -> (module with main(argv), one-line help)
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "attention": (
@@ -27,10 +29,9 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
 
 
 def _usage() -> str:
-    width = max(map(len, BENCHMARKS))
-    lines = ["usage: protein-performer bench <name> [options]", "", "benchmarks:"]
-    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in BENCHMARKS.items()]
-    return "\n".join(lines)
+    return command_table(
+        "usage: protein-performer bench <name> [options]", "benchmarks", BENCHMARKS
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

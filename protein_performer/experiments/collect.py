@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from protein_performer import command_line
 from protein_performer.experiments import plan
 from protein_performer.experiments.run_records import RunRecord, load_runs
 from protein_performer.experiments.tables import (
@@ -176,13 +177,18 @@ def write_report(runs_dir: Path, out: Path, cache_dir: Path | None = None) -> Pa
     return update_file(path, blocks(runs, out), title="Results")
 
 
+PROG = "python -m protein_performer.experiments.collect"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="experiments.collect", description=__doc__.split("\n\n")[0]
-    )
+    parser = command_line.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/experiments"))
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args(argv)
+    return command_line.run(PROG, lambda: _collect(args))
+
+
+def _collect(args: argparse.Namespace) -> int:
     print(f"wrote {write_report(args.runs_dir, args.out)}")
     return 0
 

@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+from protein_performer import command_line
 from protein_performer.experiments import plan
 from protein_performer.experiments.timeline import poll_once
 from protein_performer.memory import peak_rss_mb
@@ -146,8 +147,11 @@ def ship_and_analyze(run_dir: Path) -> int:
     return 0
 
 
+PROG = "python -m protein_performer.experiments.run"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="experiments.run", description=__doc__.split("\n\n")[0])
+    parser = command_line.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--budget-tokens",
         type=int,
@@ -169,9 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="steps of the shipped model (default: its YAML)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the commands only")
-    parser.add_argument("--collect-only", action="store_true", help="only rewrite the report")
+    parser.add_argument("--dry-run", **command_line.SWITCH, help="print the commands only")
+    parser.add_argument("--collect-only", **command_line.SWITCH, help="only rewrite the report")
     args = parser.parse_args(argv)
+    return command_line.run(PROG, lambda: _run_all(args))
+
+
+def _run_all(args: argparse.Namespace) -> int:
+    """Run the planned experiments (each a command of its own), then write the report."""
+    command_line.inputs_checked()
     failed = 0
     if not args.collect_only:
         for experiment, cmd in plan_commands(args):

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from protein_performer import command_line
 from protein_performer.experiments.run_records import load_run
 from protein_performer.experiments.tables import metrics_markdown
 from protein_performer.paths import SHIPPED_CHECKPOINT
@@ -127,8 +128,11 @@ they are not state-of-the-art structure signal.
 """
 
 
+PROG = "python -m protein_performer.experiments.ship"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="experiments.ship", description=__doc__.split("\n\n")[0])
+    parser = command_line.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path, nargs="?")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--max-mb", type=float, default=25.0)
@@ -141,11 +145,15 @@ def main(argv: list[str] | None = None) -> int:
         "--export", type=Path, default=None, help="only write CKPT's save_pretrained directory"
     )
     args = parser.parse_args(argv)
+    if args.export is None and args.run_dir is None:
+        parser.error("give RUN_DIR, or --export CKPT")
+    return command_line.run(PROG, lambda: _ship(args))
+
+
+def _ship(args: argparse.Namespace) -> int:
     if args.export is not None:
         print(f"wrote {export_pretrained(args.export)}")
         return 0
-    if args.run_dir is None:
-        parser.error("give RUN_DIR, or --export CKPT")
     source = args.run_dir / "checkpoints" / "best.ckpt"
     if not source.is_file():
         source = args.run_dir / "checkpoints" / "last.ckpt"

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from protein_performer import command_line
+
 TIMELINE = "timeline.csv"
 
 
@@ -64,12 +66,20 @@ def poll_once(
     return added
 
 
+PROG = "python -m protein_performer.experiments.timeline"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="timeline", description=__doc__.split("\n\n")[0])
+    parser = command_line.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("runs_dir", type=Path)
     parser.add_argument("--every", type=float, default=3.0, help="seconds between polls")
     parser.add_argument("--until", type=float, default=None, help="stop after this many s")
     args = parser.parse_args(argv)
+    return command_line.run(PROG, lambda: _poll(args))
+
+
+def _poll(args: argparse.Namespace) -> int:
+    command_line.inputs_checked()  # it polls until stopped: whatever it warns is shown at once
     last: dict[str, int] = {}
     for run_dir in args.runs_dir.glob("*"):
         rows = read_timeline(run_dir / TIMELINE)

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from protein_performer import markdown_blocks
+from protein_performer import command_line, markdown_blocks
 from protein_performer.analysis.family_evaluation import is_product_of_experts
 from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND, FAVOR_PLUS_KIND
 from protein_performer.paths import SHIPPED_CHECKPOINT, SHIPPED_FAMILY_CHECKPOINT
@@ -111,19 +111,28 @@ def ablation_table(names: list[str], runs_dir: str) -> str:
     return "\n".join(lines)
 
 
+PROG = "python -m protein_performer.family.bench"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m protein_performer.family.bench")
+    parser = command_line.ArgumentParser(prog=PROG)
     parser.add_argument("--only", nargs="*", default=None, choices=list(VARIANTS))
     parser.add_argument("--jobs", type=int, default=1, help="variants run at once (1 thread each)")
     parser.add_argument("--runs-dir", default="runs")
     parser.add_argument("--out", type=Path, default=Path("docs/FAMILIES.md"))
-    parser.add_argument("--collect-only", action="store_true")
+    parser.add_argument("--collect-only", **command_line.SWITCH)
     parser.add_argument(
-        "--ship", action="store_true",
+        "--ship", **command_line.SWITCH,
         help=f"strip the default run's best checkpoint into {SHIPPED_FAMILY_CHECKPOINT.name}",
     )  # fmt: skip
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="overrides for every variant")
     args = parser.parse_args(argv)
+    return command_line.run(PROG, lambda: _bench(args))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    """Run the variants (unless --collect-only), then write the tables and maybe ship."""
+    command_line.inputs_checked()
     names = args.only or list(VARIANTS)
     if not args.collect_only:
         with ThreadPoolExecutor(args.jobs) as pool:

@@ -26,14 +26,14 @@ import sys
 import time
 from pathlib import Path
 
-from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
+from jsonargparse import ArgumentParser, Namespace
 
 from protein_performer import command_line
 from protein_performer.analysis.family_evaluation import FamilyEvalConfig
 from protein_performer.data.family import FamilyDataConfig
 from protein_performer.model.attention_kinds import FAVOR_PLUS_KIND
-from protein_performer.model.config import PRESETS, PerformerConfig
-from protein_performer.training.config_parser import ConfigParser
+from protein_performer.model.config import PerformerConfig
+from protein_performer.training.config_parser import ConfigParser, add_run_arguments, use_preset
 from protein_performer.training.lit_module import OptimConfig
 from protein_performer.training.run import TrainerConfig
 from protein_performer.training.train_cli import quiet_lightning
@@ -61,21 +61,9 @@ RECIPE: dict[str, object] = {
 
 def build_parser(preset_name: str | None = None) -> ArgumentParser:
     parser = ConfigParser(prog="protein-performer family", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--config", action=ActionConfigFile, help="YAML config (configs/family*.yaml)"
-    )
-    parser.add_argument("--name", type=str, default="family", help="run name: runs/<name>/")
-    parser.add_argument(
-        "--runs-dir", "--runs_dir", dest="runs_dir", type=str, default="runs",
-        help="parent of run directories",
-    )  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed_everything (init, data, dropout)"
-    )
-    parser.add_argument(
-        "--model-preset", "--model_preset", dest="model_preset", type=str, default=RECIPE_PRESET,
-        help=f"start model.* from a preset ({', '.join(sorted(PRESETS))}); model.* overrides",
-    )  # fmt: skip
+    add_run_arguments(parser, default_name="family",
+                      config_help="YAML config (configs/family*.yaml)",
+                      default_preset=RECIPE_PRESET)  # fmt: skip
     parser.add_class_arguments(PerformerConfig, "model", instantiate=False)
     parser.add_class_arguments(OptimConfig, "optim", instantiate=False)
     parser.add_class_arguments(TrainerConfig, "trainer", instantiate=False)
@@ -97,10 +85,7 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         "--overwrite", type=bool, default=False,
         help="replace runs/<name>/ if it exists (only once every input has been checked)",
     )  # fmt: skip
-    if preset_name is not None:
-        if preset_name not in PRESETS:
-            parser.error(f"--model-preset {preset_name!r} is not one of {sorted(PRESETS)}")
-        parser.set_defaults({f"model.{k}": v for k, v in PRESETS[preset_name].to_dict().items()})
+    use_preset(parser, preset_name)
     parser.set_defaults(RECIPE)
     return parser
 

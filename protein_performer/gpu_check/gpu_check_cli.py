@@ -20,6 +20,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from protein_performer import command_line
+from protein_performer.errors import UserError
 from protein_performer.gpu_check.context import Sink, StageContext, write_json
 from protein_performer.gpu_check.stages import STAGES, budget_s, stage_runner
 
@@ -29,14 +31,17 @@ MARGIN_S = {False: 5.0, True: 1.0}
 BLOCK = "gpu-check"
 
 
+PROG = "python -m protein_performer.gpu_check"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m protein_performer.gpu_check",
+    p = command_line.ArgumentParser(
+        prog=PROG,
         description="Correctness, attention benchmark, training throughput and a short "
         "training run on the GPU, each stage under its own time budget.",
     )
     p.add_argument("--device", default="auto", help="auto (cuda if present), cuda, cuda:N, cpu")
-    p.add_argument("--quick", action="store_true", help="tiny sizes: seconds, for the tests")
+    p.add_argument("--quick", **command_line.SWITCH, help="tiny sizes: seconds, for the tests")
     p.add_argument("--stages", nargs="+", default=list(STAGES), choices=list(STAGES))
     p.add_argument(
         "--total-s",
@@ -52,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         help="markdown page to update (default docs/gpu.md on a GPU, none on CPU)",
     )
     p.add_argument("--fasta", type=Path, default=None, help="FASTA for the training run")
-    p.add_argument("--in-process", action="store_true", help="no subprocesses (tests)")
+    p.add_argument("--in-process", **command_line.SWITCH, help="no subprocesses (tests)")
     p.add_argument("--stage-worker", default=None, help=argparse.SUPPRESS)
     p.add_argument("--budget-s", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--spawned-at", type=float, default=None, help=argparse.SUPPRESS)
@@ -71,7 +76,7 @@ def resolve_device(requested: str) -> str:
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit(f"gpu_check: --device {requested} but torch sees no CUDA device")
+        raise UserError(f"--device {requested}: torch sees no CUDA device")
     return requested
 
 
@@ -138,10 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.stage_worker:
         return worker(args)
+    return command_line.run(PROG, lambda: _check_and_run(args, argv))
+
+
+def _check_and_run(args: argparse.Namespace, argv: list[str]) -> int:
+    """Check the input, then run every stage and write the report."""
     if args.fasta is not None and not args.fasta.is_file():
-        raise SystemExit(f"gpu_check: --fasta {args.fasta}: no such file")
+        raise UserError(f"--fasta {args.fasta}: no such file")
     start = time.monotonic()
     args.device = resolve_device(args.device)
+    command_line.inputs_checked()
     import torch
 
     gpu = torch.cuda.is_available()

@@ -30,12 +30,12 @@ import sys
 import warnings
 from pathlib import Path
 
-from jsonargparse import ActionConfigFile, ArgumentParser, Namespace
+from jsonargparse import ArgumentParser, Namespace
 
 from protein_performer import command_line
 from protein_performer.errors import UserError
-from protein_performer.model.config import PRESETS, PerformerConfig
-from protein_performer.training.config_parser import ConfigParser
+from protein_performer.model.config import PerformerConfig
+from protein_performer.training.config_parser import ConfigParser, add_run_arguments, use_preset
 from protein_performer.training.launch import (
     RunDirLock,
     datamodule_class,
@@ -50,23 +50,8 @@ PROG = "protein-performer train"
 def build_parser(preset_name: str | None = None) -> ArgumentParser:
     """The `train` parser; with `preset_name`, the `model.*` defaults come from that preset."""
     parser = ConfigParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", action=ActionConfigFile, help="YAML config (configs/*.yaml)")
-    parser.add_argument("--name", type=str, default="default", help="run name: runs/<name>/")
-    parser.add_argument(
-        "--runs-dir", "--runs_dir", dest="runs_dir", type=str, default="runs",
-        help="parent of run directories",
-    )  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed_everything (init, data, dropout)"
-    )
-    parser.add_argument(
-        "--model-preset",
-        "--model_preset",
-        dest="model_preset",
-        type=str | None,
-        default=None,
-        help=f"start model.* from a preset ({', '.join(sorted(PRESETS))}); model.* overrides",
-    )
+    add_run_arguments(parser, default_name="default", config_help="YAML config (configs/*.yaml)",
+                      default_preset=None)  # fmt: skip
     parser.add_class_arguments(PerformerConfig, "model", instantiate=False)
     parser.add_class_arguments(OptimConfig, "optim", instantiate=False)
     parser.add_class_arguments(TrainerConfig, "trainer", instantiate=False)
@@ -95,10 +80,7 @@ def build_parser(preset_name: str | None = None) -> ArgumentParser:
         "--wandb-project", "--wandb_project", dest="wandb_project", type=str,
         default="protein-performer",
     )  # fmt: skip
-    if preset_name is not None:
-        if preset_name not in PRESETS:
-            parser.error(f"model_preset {preset_name!r} is not one of {sorted(PRESETS)}")
-        parser.set_defaults({f"model.{k}": v for k, v in PRESETS[preset_name].to_dict().items()})
+    use_preset(parser, preset_name)
     return parser
 
 

@@ -1,8 +1,7 @@
-"""Bad-input battery over the inference commands: every case must end with a non-zero exit
-status and exactly one stderr line naming the file or flag at fault, never a traceback, and
-never a silent success.
-
-The summary (tried / clean / traceback / wrong success) is printed; run with `-s` to see it.
+"""Bad-input battery over the inference commands: every case must end in a clean error
+(`tests.helpers.clean_error_problem`: exit status 2 and exactly one stderr line naming the file
+or flag at fault), never a traceback, and never a silent success. One case per test id: `-k`
+reruns a few.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import pytest
 import torch
 
 from protein_performer.cli import main as dispatch
+from tests.helpers import assert_clean_error, run_command
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,33 @@ class Case:
     names: str  # the file name or flag the one-line message must contain
 
 
+# The bad checkpoints, each a file `<label>.ckpt` under `Paths.ckpts` ("missing" is never
+# written, "directory" is the folder itself).
+CHECKPOINT_LABELS = ("plain_dict", "random_bytes", "empty", "wrong_state", "pickle",
+                     "int_state", "bad_config", "missing", "directory")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the battery's inputs lie; `write_inputs` makes them."""
+
+    tmp: Path
+    mlm: Path  # a good MLM checkpoint
+    causal: Path  # a good causal checkpoint
+
+    @property
+    def ckpts(self) -> Path:
+        return self.tmp / "ckpts"
+
+    def checkpoint(self, label: str) -> Path:
+        return self.ckpts if label == "directory" else self.ckpts / f"{label}.ckpt"
+
+    def fasta(self, label: str) -> Path:
+        return {"missing": self.tmp / "nope.fasta", "directory": self.tmp / "adir"}.get(
+            label, self.tmp / f"{label}.fasta"
+        )
+
+
 class _Pwn:
     # Stands in for a malicious pickle: loading it would call a function (harmless here);
     # weights_only refuses the global before anything runs.
@@ -31,56 +58,48 @@ class _Pwn:
         return (os.getpid, ())
 
 
-def bad_checkpoints(root: Path) -> dict[str, Path]:
+def write_inputs(p: Paths) -> None:
     from protein_performer.model.config import preset
 
-    root.mkdir()
-    paths = {name: root / f"{name}.ckpt" for name in
-             ("plain_dict", "random_bytes", "empty", "wrong_state", "pickle")}  # fmt: skip
-    torch.save({"hello": 1}, paths["plain_dict"])
-    paths["random_bytes"].write_bytes(os.urandom(4096))
-    paths["empty"].write_bytes(b"")
+    p.fasta("good").write_text(">a\nMKTAYIAKQR\n")
+    p.fasta("empty").write_text("")
+    p.fasta("invalid").write_text(">bad\nMKT#J1QL\n")
+    p.fasta("directory").mkdir()
+    p.ckpts.mkdir()
+    torch.save({"hello": 1}, p.checkpoint("plain_dict"))
+    p.checkpoint("random_bytes").write_bytes(os.urandom(4096))
+    p.checkpoint("empty").write_bytes(b"")
     config = preset("tiny_l2_d64", objective="causal").to_dict()
     wrong = {"hyper_parameters": {"model": config}, "state_dict": {"model.x": torch.zeros(2)}}
-    torch.save(wrong, paths["wrong_state"])
-    torch.save({"state_dict": _Pwn()}, paths["pickle"])
-    torch.save({"hyper_parameters": {"model": config}, "state_dict": 5}, root / "int_state.ckpt")
-    paths["int_state"] = root / "int_state.ckpt"
+    torch.save(wrong, p.checkpoint("wrong_state"))
+    torch.save({"state_dict": _Pwn()}, p.checkpoint("pickle"))
+    torch.save({"hyper_parameters": {"model": config}, "state_dict": 5}, p.checkpoint("int_state"))
     bad_config = {"hyper_parameters": {"model": {"n_layers": "x", "bogus": 1}}}
-    torch.save(bad_config, root / "bad_config.ckpt")
-    paths["bad_config"] = root / "bad_config.ckpt"
-    paths["missing"] = root / "missing.ckpt"
-    paths["directory"] = root
-    return paths
+    torch.save(bad_config, p.checkpoint("bad_config"))
 
 
-def cases(tmp: Path, mlm: Path, causal: Path) -> list[Case]:
-    good = tmp / "good.fasta"
-    good.write_text(">a\nMKTAYIAKQR\n")
-    empty = tmp / "empty.fasta"
-    empty.write_text("")
-    invalid = tmp / "invalid.fasta"
-    invalid.write_text(">bad\nMKT#J1QL\n")
-    adir = tmp / "adir"
-    adir.mkdir()
-    missing = tmp / "nope.fasta"
+def cases(p: Paths) -> list[Case]:
+    """The cases; their names and messages depend on file names only, not on where `p` is."""
+    tmp, good, adir = p.tmp, str(p.fasta("good")), str(p.fasta("directory"))
     out: list[Case] = []
-    for label, ckpt in bad_checkpoints(tmp / "ckpts").items():
+    for label in CHECKPOINT_LABELS:
+        ckpt = p.checkpoint(label)
         c = str(ckpt)
         out += [
             Case(f"analyze ckpt {label}", ("analyze", "--checkpoint", c, "--out", str(tmp)),
                  ckpt.name),
-            Case(f"embed ckpt {label}", ("embed", "--fasta", str(good), "--out",
+            Case(f"embed ckpt {label}", ("embed", "--fasta", good, "--out",
                  str(tmp / "e.npz"), "--checkpoint", c), ckpt.name),
             Case(f"mutations ckpt {label}", ("mutations", "--sequence", "MKV", "--scan",
                  "--checkpoint", c), ckpt.name),
             Case(f"generate ckpt {label}", ("generate", "--checkpoint", c, "--num-samples", "1"),
                  ckpt.name),
-            Case(f"score ckpt {label}", ("score", "--checkpoint", c, "--fasta", str(good),
+            Case(f"score ckpt {label}", ("score", "--checkpoint", c, "--fasta", good,
                  "--out", str(tmp / "s.tsv")), ckpt.name),
         ]  # fmt: skip
-    m, k = ("--checkpoint", str(mlm)), ("--checkpoint", str(causal))
-    for label, fasta in (("missing", missing), ("directory", adir), ("empty", empty)):
+    m, k = ("--checkpoint", str(p.mlm)), ("--checkpoint", str(p.causal))
+    for label in ("missing", "directory", "empty"):
+        fasta = p.fasta(label)
         f = str(fasta)
         out += [
             Case(f"embed fasta {label}", ("embed", "--fasta", f, "--out", str(tmp / "e.npz"), *m),
@@ -97,17 +116,15 @@ def cases(tmp: Path, mlm: Path, causal: Path) -> list[Case]:
              "position 4"),
         Case("mutations too long", ("mutations", "--sequence", "A" * 300, "--scan", *m),
              "max_len"),
-        Case("embed invalid letters", ("embed", "--fasta", str(invalid), "--out",
+        Case("embed invalid letters", ("embed", "--fasta", str(p.fasta("invalid")), "--out",
              str(tmp / "e.npz"), *m), "position 4"),
-        Case("embed --out directory", ("embed", "--fasta", str(good), "--out", str(adir), *m),
+        Case("embed --out directory", ("embed", "--fasta", good, "--out", adir, *m), "--out"),
+        Case("embed --out .h5", ("embed", "--fasta", good, "--out", str(tmp / "x.h5"), *m),
              "--out"),
-        Case("embed --out .h5", ("embed", "--fasta", str(good), "--out", str(tmp / "x.h5"), *m),
-             "--out"),
-        Case("generate --out directory", ("generate", *k, "--out", str(adir)), "--out"),
-        Case("score --out directory", ("score", *k, "--fasta", str(good), "--out", str(adir)),
-             "--out"),
+        Case("generate --out directory", ("generate", *k, "--out", adir), "--out"),
+        Case("score --out directory", ("score", *k, "--fasta", good, "--out", adir), "--out"),
         Case("mutations --out directory", ("mutations", "--sequence", "MKV", "--scan", *m,
-             "--out", str(adir)), "--out"),
+             "--out", adir), "--out"),
         Case("generate --temperature nan", ("generate", *k, "--temperature", "nan"),
              "--temperature"),
         Case("generate --top-p nan", ("generate", *k, "--top-p", "nan"), "--top-p"),
@@ -125,36 +142,26 @@ def cases(tmp: Path, mlm: Path, causal: Path) -> list[Case]:
     return out
 
 
-def test_bad_input_battery(tiny_checkpoint, tiny_causal_checkpoint, tmp_path, capsys):
-    tally = {"tried": 0, "clean": 0, "traceback": 0, "wrong success": 0, "unclear": 0}
-    failures = []
-    for case in cases(tmp_path, tiny_checkpoint, tiny_causal_checkpoint):
-        tally["tried"] += 1
-        capsys.readouterr()
-        try:
-            code = dispatch(list(case.argv))
-        except BaseException as error:  # a traceback would reach the user
-            tally["traceback"] += 1
-            failures.append(f"{case.name}: {type(error).__name__}: {error}")
-            continue
-        lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
-        if code == 0:
-            tally["wrong success"] += 1
-            failures.append(f"{case.name}: exit 0")
-        elif (
-            code == 2
-            and len(lines) == 1
-            and case.names in lines[0]
-            and "Traceback" not in lines[0]
-        ):
-            tally["clean"] += 1
-        else:
-            tally["unclear"] += 1
-            failures.append(f"{case.name}: exit {code}, stderr {lines}")
-    with capsys.disabled():
-        print("\nbad-input battery: " + ", ".join(f"{k} {v}" for k, v in tally.items()))
-    assert not failures, "\n".join(failures)
-    assert tally["clean"] == tally["tried"] >= 60
+# The case names, known at collection time: any root gives the same names.
+CASE_NAMES = [case.name for case in cases(Paths(Path("tmp"), Path("mlm"), Path("causal")))]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, tiny_checkpoint, tiny_causal_checkpoint) -> Paths:
+    paths = Paths(tmp_path_factory.mktemp("bad_inputs"), tiny_checkpoint, tiny_causal_checkpoint)
+    write_inputs(paths)
+    return paths
+
+
+def test_battery_has_its_cases():
+    assert len(CASE_NAMES) >= 60
+    assert len(set(CASE_NAMES)) == len(CASE_NAMES), "two cases share a name"
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_bad_input(name, inputs, capsys):
+    case = next(case for case in cases(inputs) if case.name == name)
+    assert_clean_error(run_command(dispatch, case.argv, capsys), case.names)
 
 
 def test_long_sequences_are_cropped_with_a_warning(tiny_checkpoint, tmp_path, capsys):
@@ -243,11 +250,4 @@ PARSER_CASES = [
 @pytest.mark.parametrize("case", PARSER_CASES, ids=[c[0] for c in PARSER_CASES])
 def test_parser_errors_are_one_line(case, capsys):
     _, argv, names = case
-    try:
-        code = dispatch(list(argv))
-    except SystemExit as done:
-        code = done.code
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert code == 2
-    assert len(lines) == 1, lines
-    assert ": error: " in lines[0] and names in lines[0], lines[0]
+    assert_clean_error(run_command(dispatch, argv, capsys), names)

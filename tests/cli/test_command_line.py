@@ -122,3 +122,25 @@ def test_inputs_checked_shows_what_was_held_at_once(monkeypatch):
 
     assert command_line.run("prog", body) == 0
     assert seen == [["before the check"], ["before the check", "after the check"]]
+
+
+def test_command_table_aligns_one_line_per_command():
+    commands = {"a": ("module_a", "does a"), "long": ("module_long", "does long")}
+    table = command_line.command_table("usage: prog <command>", "commands", commands)
+    assert table.splitlines() == [
+        "usage: prog <command>", "", "commands:", "  a     does a", "  long  does long",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("dispatcher", ["cli", "bench"])
+def test_each_dispatcher_lists_all_its_commands(dispatcher, capsys):
+    from protein_performer import cli
+    from protein_performer.bench import bench_cli
+
+    main, table = {
+        "cli": (cli.main, cli.COMMANDS),
+        "bench": (bench_cli.main, bench_cli.BENCHMARKS),
+    }[dispatcher]
+    assert main(["--help"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line[:2] == "  "]
+    assert listed == list(table)

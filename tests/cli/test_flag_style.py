@@ -63,6 +63,7 @@ ALIASES = [
     ("family-init_from", "family", ["--init_from", "a.ckpt"], "init_from", "a.ckpt"),
     ("family-n-boot", "family", ["--eval.n-boot", "5"], "eval.n_boot", 5),
     ("family-score-column", "family", ["--eval.score-column", "C"], "eval.score_column", "C"),
+    ("family-methods", "family", ["--eval.methods", "[pll]"], "eval.methods", ("pll",)),
     ("family-overwrite-alone", "family", ["--overwrite"], "overwrite", True),
     ("family-resume-false", "family", ["--resume", "false"], "resume", False),
 ]
@@ -81,8 +82,15 @@ DMS_REQUIRED = ["--checkpoint", "c.ckpt", "--scan", "s.csv", "--wild-type", "wt.
 @pytest.mark.parametrize(
     ("argv", "key", "expected"),
     [(["--score-column", "C"], "score_column", "C"), (["--score", "C"], "score_column", "C"),
-     (["--score-column", "C", "--n-boot", "5"], "n_boot", 5)],
-    ids=["score-column", "score-old-spelling", "n-boot"],
+     (["--score-column", "C", "--n-boot", "5"], "n_boot", 5),
+     (["--score", "C", "--methods", "pll", "wt-marginals"], "methods", ["pll", "wt-marginals"]),
+     (["--score", "C", "--method", "pll", "--method", "wt-marginals"], "methods",
+      ["pll", "wt-marginals"]),
+     (["--score", "C", "--methods", "pll", "--method", "wt-marginals"], "methods",
+      ["pll", "wt-marginals"]),
+     (["--score", "C"], "methods", None)],
+    ids=["score-column", "score-old-spelling", "n-boot", "methods", "method-old-spelling",
+         "methods-and-method", "methods-default"],
 )  # fmt: skip
 def test_dms_spells_the_family_eval_flags_alike(argv, key, expected):
     from protein_performer.analysis.dms_cli import build_parser

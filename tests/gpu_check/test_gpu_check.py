@@ -20,6 +20,7 @@ from protein_performer.gpu_check.stages import STAGES
 from protein_performer.gpu_check.throughput import variants
 from protein_performer.model.attention_kinds import specs
 from protein_performer.model.config import preset
+from tests.helpers import assert_clean_error, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,9 +121,9 @@ def test_stage_budgets_fit_in_the_total():
     assert sum(share for _, share, _ in STAGES.values()) <= 0.97
 
 
-def test_missing_fasta_is_a_one_line_error(tmp_path):
-    with pytest.raises(SystemExit, match="no such file"):
-        cli.main(["--fasta", str(tmp_path / "none.fa"), "--out", str(tmp_path)])
+def test_missing_fasta_is_a_one_line_error(tmp_path, capsys):
+    argv = ["--fasta", str(tmp_path / "none.fa"), "--out", str(tmp_path)]
+    assert_clean_error(run_command(cli.main, argv, capsys), "none.fa: no such file")
 
 
 def test_stages_import_nothing_the_bare_gpu_machine_lacks():

@@ -1,5 +1,6 @@
-"""Bad-input battery: every user error of `prepare` and `train` ends in a one-line message that
-names the flag or file, a non-zero exit, no traceback, and nothing written under runs/<name>/.
+"""Bad-input battery: every user error of `prepare` and `train` ends in a clean error
+(`tests.helpers.clean_error_problem`: exit status 2 and one stderr line naming the flag or file,
+no traceback) and nothing is written under runs/<name>/.
 
 Each case runs the real CLI entry point in-process: an exception escaping `main` is exactly
 what would have been a traceback.
@@ -14,6 +15,7 @@ import torch
 
 from protein_performer.data.prepare_cli import main as prepare_main
 from protein_performer.training.train_cli import main as train_main
+from tests.helpers import assert_clean_error, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = str(ROOT / "configs" / "tiny.yaml")
@@ -85,30 +87,10 @@ TRAIN_CASES = [
     ("init-from-missing", ["--init-from", "{tmp}/nope.ckpt"], "--init-from"),
     ("init-from-plain", ["--init-from", "{plain}"], "--init-from"),
     ("init-from-shape", ["--init-from", "{tiny_ckpt}"], "model shape differs"),
-    ("preset", ["--model-preset", "bogus"], "model_preset"),
+    ("preset", ["--model-preset", "bogus"], "--model-preset"),
     ("unknown-flag", ["--trainer.bogus", "1"], "trainer.bogus"),
     ("attention", ["--model.attention", "softmax"], "model.attention"),
 ]
-
-
-def _run(main, argv, capsys) -> tuple[int | None, str, BaseException | None]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:  # argparse / jsonargparse usage errors
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    except BaseException as error:  # noqa: BLE001 - this is the traceback we test against
-        return None, capsys.readouterr().err, error
-    return code, capsys.readouterr().err, None
-
-
-def _check(code, err, error, expected: str) -> None:
-    assert error is None, f"traceback: {type(error).__name__}: {error}"
-    assert code == 2, f"exit status {code}: a user error ends with status 2"
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.strip() and "warning" not in line]
-    assert lines, "no message on stderr"
-    last = lines[-1]
-    assert "error" in last and expected in last, f"message does not name it: {last!r}"
 
 
 def _fill(argv: list[str], values: dict[str, Path]) -> list[str]:
@@ -120,7 +102,7 @@ def test_prepare_bad_input(case, tmp_path, capsys):
     _, argv, expected = case
     values = {"tmp": tmp_path, **_files(tmp_path)}
     argv = ["--cache-dir", str(tmp_path / "cache")] + _fill(argv, values)
-    _check(*_run(prepare_main, argv, capsys), expected)
+    assert_clean_error(run_command(prepare_main, argv, capsys), expected)
 
 
 @pytest.mark.parametrize("case", TRAIN_CASES, ids=[c[0] for c in TRAIN_CASES])
@@ -133,7 +115,7 @@ def test_train_bad_input(case, tmp_path, capsys, tiny_fasta, tiny_cache_dir, tin
         f"--runs-dir={runs}", "--name=bad", "--trainer.enable_progress_bar=false",
         "--model.d_model=32", "--model.n_heads=2",  # another shape than tiny_checkpoint's
     ] + _fill(argv, values)  # fmt: skip
-    _check(*_run(train_main, argv, capsys), expected)
+    assert_clean_error(run_command(train_main, argv, capsys), expected)
     assert not (runs / "bad").exists(), "a failed launch wrote into its run directory"
 
 
@@ -151,6 +133,6 @@ def test_failed_launch_keeps_the_existing_run_record(tmp_path, capsys, tiny_fast
         f"--runs-dir={tmp_path / 'runs'}", "--name=tk1", "--data.batch_size", "0",
         "--model.attention", "exact",
     ]  # fmt: skip
-    _check(*_run(train_main, argv, capsys), "data.batch_size")
+    assert_clean_error(run_command(train_main, argv, capsys), "data.batch_size")
     assert (run / "config.yaml").read_text() == "model:\n  attention: favor-relu\n"
     assert sorted(p.relative_to(run) for p in run.rglob("*")) == before

@@ -1,17 +1,14 @@
 """Bad-input battery over `dms`, `family`, `train --optim.*`, contact maps, alignments, saved
-models and `embed`: each bad input ends with a non-zero exit and a last stderr line naming the
-file, line or flag, never a traceback and never a silent success; each valid input that used to
-be refused now succeeds.
-
-The tally (tried / clean / traceback / wrong success / refused valid / unclear) is printed; run
-with `-s` to see it.
+models and `embed`: each bad input ends in a clean error (`tests.helpers.clean_error_problem`:
+exit status 2 and one stderr line naming the file, line or flag), never a traceback and never a
+silent success; each valid input that used to be refused now succeeds. One case per test id:
+`-k` reruns a few.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 import torch
 
 from protein_performer.cli import main as dispatch
+from tests.helpers import clean_error_problem, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILY = ROOT / "data" / "families" / "PF00595"
@@ -26,15 +24,52 @@ SCAN = FAMILY / "DLG4_RAT_Ranganathan2012.csv"
 WILD_TYPE = FAMILY / "DLG4_RAT_PDZ3_wt.fasta"
 QUERY = "DLG4_RAT/313-391"
 
+CONTACT_TEXTS = {
+    "inf": "1 5 0.9 inf\n2 9 0.8 3.0\n",
+    "nan": "1 5 0.9 nan\n2 9 0.8 3.0\n",
+    "negative": "1 5 0.9 -2.0\n2 9 0.8 3.0\n",
+    "empty": "",
+    "duplicate": "1 5 0.9 4.0\n2 9 0.8 3.0\n5 1 0.9 9.0\n",
+}
+MSA_FILES = {"one_row": "one_row.fasta", "slice": "slice.fasta", "all_gap": "all_gap.fasta",
+             "zero_columns": "zero_columns.fasta", "lowercase": "lowercase.fasta",
+             "unterminated": "unterminated.sto"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Case:
     name: str
     argv: tuple[str, ...]
-    names: str  # what the last stderr line must contain; "" for a valid input (exit 0)
+    names: str  # what the stderr line must contain; "" for a valid input (exit 0)
 
 
-def _scan_files(tmp: Path) -> dict[str, Path]:
+@dataclass(frozen=True)
+class Paths:
+    """Where the battery's inputs lie; `write_inputs` makes them."""
+
+    tmp: Path
+    mlm: Path  # a good MLM checkpoint
+    fasta: Path  # a FASTA `train` can prepare
+    cache: Path  # its preparation cache
+
+    def scan(self, name: str) -> Path:
+        return self.tmp / f"scan_{name}.csv"
+
+    def contacts(self, name: str) -> Path:
+        return self.tmp / f"contacts_{name}.dat"
+
+    def msa(self, name: str) -> Path:
+        return self.tmp / MSA_FILES[name]
+
+    def saved(self, name: str) -> Path:
+        return self.tmp / f"saved_{name}"
+
+    @property
+    def good_fasta(self) -> Path:
+        return self.tmp / "good.fasta"
+
+
+def _write_scans(p: Paths) -> None:
     # Variants of residues on the columns (the first rows mutate 311–312, outside them).
     rows = SCAN.read_text().splitlines()[201:240]
     header = "mutant,CRIPT,Tm2F"
@@ -49,73 +84,57 @@ def _scan_files(tmp: Path) -> dict[str, Path]:
         "duplicates": [header, *rows] + [f"{rows[0].split(',')[0]},{v},0.1" for v in range(5)],
         "renamed": ["variant,CRIPT,Tm2F", *rows],
     }
-    out = {}
     for name, lines in files.items():
-        out[name] = tmp / f"scan_{name}.csv"
-        out[name].write_text("\n".join(lines) + "\n")
-    out["bom"] = tmp / "scan_bom.csv"
-    out["bom"].write_bytes(b"\xef\xbb\xbf" + "\n".join([header, *rows]).encode() + b"\n")
-    return out
+        p.scan(name).write_text("\n".join(lines) + "\n")
+    p.scan("bom").write_bytes(b"\xef\xbb\xbf" + "\n".join([header, *rows]).encode() + b"\n")
 
 
-def _contact_files(tmp: Path) -> dict[str, Path]:
-    files = {
-        "inf": "1 5 0.9 inf\n2 9 0.8 3.0\n",
-        "nan": "1 5 0.9 nan\n2 9 0.8 3.0\n",
-        "negative": "1 5 0.9 -2.0\n2 9 0.8 3.0\n",
-        "empty": "",
-        "duplicate": "1 5 0.9 4.0\n2 9 0.8 3.0\n5 1 0.9 9.0\n",
-    }
-    out = {}
-    for name, text in files.items():
-        out[name] = tmp / f"contacts_{name}.dat"
-        out[name].write_text(text)
-    return out
-
-
-def _msa_files(tmp: Path) -> dict[str, Path]:
+def _write_msas(p: Paths) -> None:
     with gzip.open(FAMILY / "PF00595_mgap6.fasta.gz", "rt") as handle:
         everything = handle.read().split("\n")
     lines = everything[:80]
     width = len(lines[1])
     query = everything.index(next(ln for ln in everything if ln[1:].split()[:1] == [QUERY]))
-    files = {
-        "one_row.fasta": f">{lines[0][1:]}\n{lines[1]}\n",
-        "slice.fasta": "\n".join(lines + everything[query : query + 2]) + "\n",
-        "all_gap.fasta": "".join(f">r{i}\n{'-' * width}\n" for i in range(5)),
-        "zero_columns.fasta": "".join(f">r{i}\n\n" for i in range(5)),
-        "lowercase.fasta": "\n".join(lines[:40]) + "\n>low\n" + lines[1].lower() + "\n",
-        "unterminated.sto": "# STOCKHOLM 1.0\n"
+    texts = {
+        "one_row": f">{lines[0][1:]}\n{lines[1]}\n",
+        "slice": "\n".join(lines + everything[query : query + 2]) + "\n",
+        "all_gap": "".join(f">r{i}\n{'-' * width}\n" for i in range(5)),
+        "zero_columns": "".join(f">r{i}\n\n" for i in range(5)),
+        "lowercase": "\n".join(lines[:40]) + "\n>low\n" + lines[1].lower() + "\n",
+        "unterminated": "# STOCKHOLM 1.0\n"
         + "".join(f"{lines[i][1:].split()[0]} {lines[i + 1]}\n" for i in range(0, 40, 2)),
     }
-    out = {}
-    for name, text in files.items():
-        out[name.split(".")[0]] = tmp / name
-        (tmp / name).write_text(text)
-    return out
+    for name, text in texts.items():
+        p.msa(name).write_text(text)
 
 
-def _saved_models(tmp: Path, checkpoint: Path) -> dict[str, Path]:
+def _write_saved_models(p: Paths) -> None:
     from protein_performer.model.io import load_model, save_pretrained
 
-    model = load_model(checkpoint)
-    good = save_pretrained(model, tmp / "saved_good")
-    bad_config = save_pretrained(model, tmp / "saved_bad_config")
+    model = load_model(p.mlm)
+    save_pretrained(model, p.saved("good"))
+    bad_config = save_pretrained(model, p.saved("bad_config"))
     values = json.loads((bad_config / "config.json").read_text())
     values["d_model"] = "abc"
     (bad_config / "config.json").write_text(json.dumps(values))
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.fill_(float("nan"))
-    nan = save_pretrained(model, tmp / "saved_nan")
-    return {"good": good, "bad_config": bad_config, "nan": nan}
+    save_pretrained(model, p.saved("nan"))
 
 
-def cases(tmp: Path, mlm: Path, fasta: Path, cache: Path) -> list[Case]:
-    scans, contacts = _scan_files(tmp), _contact_files(tmp)
-    msas, saved = _msa_files(tmp), _saved_models(tmp, mlm)
-    good_fasta = tmp / "good.fasta"
-    good_fasta.write_text(">a\nMKTAYIAKQR\n>b\nMKVLA\n")
+def write_inputs(p: Paths) -> None:
+    _write_scans(p)
+    for name, text in CONTACT_TEXTS.items():
+        p.contacts(name).write_text(text)
+    _write_msas(p)
+    _write_saved_models(p)
+    p.good_fasta.write_text(">a\nMKTAYIAKQR\n>b\nMKVLA\n")
+
+
+def cases(p: Paths) -> list[Case]:
+    """The cases; their names and messages depend on file names only, not on where `p` is."""
+    tmp, mlm, good_fasta = p.tmp, p.mlm, p.good_fasta
     out = tmp / "dms_out"
 
     def dms(scan: Path, *extra: str, checkpoint: Path = mlm) -> tuple[str, ...]:
@@ -133,45 +152,46 @@ def cases(tmp: Path, mlm: Path, fasta: Path, cache: Path) -> list[Case]:
 
     def train(*extra: str) -> tuple[str, ...]:
         return ("train", "--config", str(ROOT / "configs" / "tiny.yaml"),
-                f"--data.fasta={fasta}", f"--data.cache_dir={cache}",
+                f"--data.fasta={p.fasta}", f"--data.cache_dir={p.cache}",
                 f"--runs-dir={tmp / 'runs'}", "--name=optim", *extra)  # fmt: skip
 
     small = str(FAMILY / "PF00595_mgap6.fasta.gz")
+    bom = p.scan("bom")
     return [
-        Case("scan row without commas", dms(scans["no_commas"]), "scan_no_commas.csv:5"),
-        Case("scan short row", dms(scans["short_row"]), "scan_short_row.csv:5"),
-        Case("scan nan measurement", dms(scans["nan"]), "scan_nan.csv:5"),
-        Case("scan inf measurement", dms(scans["inf"]), "scan_inf.csv:5"),
-        Case("scan missing measurement", dms(scans["missing"]), "scan_missing.csv:5"),
-        Case("scan constant column", dms(scans["constant"]), "constant"),
-        Case("scan all-nan column", dms(scans["all_nan"]), "scan_all_nan.csv:2"),
-        Case("scan duplicate variant", dms(scans["duplicates"]), "scan_duplicates.csv"),
-        Case("scan --mutant-column absent", dms(scans["bom"], "--mutant-column", "X"),
+        Case("scan row without commas", dms(p.scan("no_commas")), "scan_no_commas.csv:5"),
+        Case("scan short row", dms(p.scan("short_row")), "scan_short_row.csv:5"),
+        Case("scan nan measurement", dms(p.scan("nan")), "scan_nan.csv:5"),
+        Case("scan inf measurement", dms(p.scan("inf")), "scan_inf.csv:5"),
+        Case("scan missing measurement", dms(p.scan("missing")), "scan_missing.csv:5"),
+        Case("scan constant column", dms(p.scan("constant")), "constant"),
+        Case("scan all-nan column", dms(p.scan("all_nan")), "scan_all_nan.csv:2"),
+        Case("scan duplicate variant", dms(p.scan("duplicates")), "scan_duplicates.csv"),
+        Case("scan --mutant-column absent", dms(bom, "--mutant-column", "X"),
              "--mutant-column"),
-        Case("scan --mutant-column honoured", dms(scans["renamed"], "--mutant-column",
+        Case("scan --mutant-column honoured", dms(p.scan("renamed"), "--mutant-column",
              "variant"), ""),
-        Case("scan with a byte-order mark", dms(scans["bom"]), ""),
-        Case("dms save_pretrained directory", dms(scans["bom"], checkpoint=saved["good"]), ""),
-        Case("dms nan weights", dms(scans["bom"], checkpoint=saved["nan"]), "non-finite"),
-        Case("dms config.json bad value", dms(scans["bom"], checkpoint=saved["bad_config"]),
+        Case("scan with a byte-order mark", dms(bom), ""),
+        Case("dms save_pretrained directory", dms(bom, checkpoint=p.saved("good")), ""),
+        Case("dms nan weights", dms(bom, checkpoint=p.saved("nan")), "non-finite"),
+        Case("dms config.json bad value", dms(bom, checkpoint=p.saved("bad_config")),
              "d_model"),
-        Case("dms --out an existing file", dms(scans["bom"])[:-2] + ("--out", str(good_fasta)),
+        Case("dms --out an existing file", dms(bom)[:-2] + ("--out", str(good_fasta)),
              "--out"),
-        Case("dms --contacts without --msa", dms(scans["bom"], "--contacts",
-             str(contacts["inf"])), "--msa"),
-        *[Case(f"contacts {name}", dms(scans["bom"], "--contacts", str(path), "--msa",
-               str(msas["slice"]), "--query", QUERY), path.name)
-          for name, path in contacts.items()],
+        Case("dms --contacts without --msa", dms(bom, "--contacts",
+             str(p.contacts("inf"))), "--msa"),
+        *[Case(f"contacts {name}", dms(bom, "--contacts", str(p.contacts(name)), "--msa",
+               str(p.msa("slice")), "--query", QUERY), p.contacts(name).name)
+          for name in CONTACT_TEXTS],
         Case("embed nan weights", ("embed", "--fasta", str(good_fasta), "--out",
-             str(tmp / "e.npz"), "--checkpoint", str(saved["nan"])), "non-finite"),
+             str(tmp / "e.npz"), "--checkpoint", str(p.saved("nan"))), "non-finite"),
         Case("embed FASTA positional", ("embed", str(good_fasta), "--out", str(tmp / "p.npz"),
              "--checkpoint", str(mlm)), ""),
         Case("family --eval.n_boot 0", family(Path(small), "--eval.n_boot", "0"), "n_boot"),
-        Case("family one-row alignment", family(msas["one_row"]), "one_row.fasta"),
-        Case("family all-gap alignment", family(msas["all_gap"]), "all_gap.fasta"),
-        Case("family zero-column alignment", family(msas["zero_columns"]), "zero_columns"),
-        Case("family Stockholm without //", family(msas["unterminated"]), "//"),
-        Case("family lowercase in FASTA", family(msas["lowercase"]), "--data.msa_format a2m"),
+        Case("family one-row alignment", family(p.msa("one_row")), "one_row.fasta"),
+        Case("family all-gap alignment", family(p.msa("all_gap")), "all_gap.fasta"),
+        Case("family zero-column alignment", family(p.msa("zero_columns")), "zero_columns"),
+        Case("family Stockholm without //", family(p.msa("unterminated")), "//"),
+        Case("family lowercase in FASTA", family(p.msa("lowercase")), "--data.msa_format a2m"),
         Case("train --optim.lr -1", train("--optim.lr", "-1"), "optim.lr"),
         Case("train --optim.lr nan", train("--optim.lr", "nan"), "optim.lr"),
         Case("train --optim.beta1 1", train("--optim.beta1", "1"), "optim.beta1"),
@@ -184,50 +204,42 @@ def cases(tmp: Path, mlm: Path, fasta: Path, cache: Path) -> list[Case]:
     ]  # fmt: skip
 
 
-def classify(case: Case, capsys) -> tuple[str, str]:
-    """("clean" | "traceback" | "wrong success" | "refused valid" | "unclear", detail)."""
-    capsys.readouterr()
-    try:
-        code = dispatch(list(case.argv))
-    except SystemExit as exit_:  # argparse / jsonargparse usage errors
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    except BaseException as error:  # noqa: BLE001 - what would have been a traceback
-        return "traceback", f"{type(error).__name__}: {error}"
-    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
-    if not case.names:
-        return ("clean", "") if code == 0 else ("refused valid", f"exit {code}: {err[-1:]}")
-    if code == 0:
-        return "wrong success", "exit 0"
-    if err and case.names in err[-1] and not any("Traceback" in ln for ln in err):
-        warned = [ln for ln in err[:-1] if "Warning" in ln]
-        return ("unclear", f"warnings before the error: {warned}") if warned else ("clean", "")
-    return "unclear", f"exit {code}, stderr {err[-3:]}"
+# The case names, known at collection time: any root gives the same names.
+CASE_NAMES = [c.name for c in cases(Paths(Path("tmp"), Path("mlm"), Path("fa"), Path("cache")))]
 
 
-def test_family_dms_bad_input_battery(
-    tiny_checkpoint, tiny_fasta, tiny_cache_dir, tmp_path, capsys, monkeypatch
-):
+def classify(case: Case, capsys) -> str:
+    """What is wrong with how the case ended, "" if nothing: "refused valid: ..." for a valid
+    input that failed, else the problem with a bad input's error (`clean_error_problem`)."""
+    outcome = run_command(dispatch, case.argv, capsys)
+    if case.names:
+        return clean_error_problem(outcome, case.names)
+    if outcome.code == 0:
+        return ""
+    detail = outcome.error or outcome.stderr.strip().splitlines()[-1:]
+    return f"refused valid: exit {outcome.code}: {detail}"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, tiny_checkpoint, tiny_fasta, tiny_cache_dir) -> Paths:
+    paths = Paths(tmp_path_factory.mktemp("family_dms"), tiny_checkpoint, tiny_fasta,
+                  tiny_cache_dir)  # fmt: skip
+    write_inputs(paths)
+    return paths
+
+
+def test_battery_has_its_cases():
+    assert len(CASE_NAMES) >= 30
+    assert len(set(CASE_NAMES)) == len(CASE_NAMES), "two cases share a name"
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_family_dms_input(name, inputs, capsys, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    tally = dict.fromkeys(("tried", "clean", "traceback", "wrong success", "refused valid",
-                           "unclear"), 0)  # fmt: skip
-    failures = []
-    only = os.environ.get("PP_BATTERY_ONLY", "")  # a substring of case names, to rerun a few
-    for case in cases(tmp_path, tiny_checkpoint, tiny_fasta, tiny_cache_dir):
-        if only not in case.name:
-            continue
-        kind, detail = classify(case, capsys)
-        tally["tried"] += 1
-        tally[kind] += 1
-        if kind != "clean":
-            failures.append(f"{case.name}: {kind}: {detail}")
-    with capsys.disabled():
-        print("\nfamily/dms battery: " + ", ".join(f"{k} {v}" for k, v in tally.items()))
-        print("\n".join(failures))
-    report = os.environ.get("PP_BATTERY_REPORT")
-    if report:
-        Path(report).write_text(json.dumps({"tally": tally, "failures": failures}, indent=1))
-    assert not failures, "\n".join(failures)
-    assert not (tmp_path / "runs" / "optim").exists(), "a refused launch wrote its run directory"
+    case = next(case for case in cases(inputs) if case.name == name)
+    problem = classify(case, capsys)
+    assert not problem, problem
+    assert not (inputs.tmp / "runs" / "optim").exists(), "a refused launch wrote its run dir"
 
 
 @pytest.mark.parametrize("n_boot", [0, -3])

@@ -1,0 +1,33 @@
+"""The `python -m` tools (gpu_check, experiments.*, family.bench) end a usage error like every
+command: exit status 2 and one stderr line `prog: error: ...` naming the flag at fault."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from tests.helpers import assert_clean_error, run_command
+
+# (id, module with main(argv), argv, what the one line must name)
+CASES = [
+    ("gpu_check", "protein_performer.gpu_check.gpu_check_cli", ["--bogus-flag"], "--bogus-flag"),
+    ("gpu_check-switch", "protein_performer.gpu_check.gpu_check_cli", ["--quick", "maybe"],
+     "--quick"),
+    ("collect", "protein_performer.experiments.collect", ["--bogus-flag"], "--bogus-flag"),
+    ("run", "protein_performer.experiments.run", ["--bogus-flag"], "--bogus-flag"),
+    ("run-switch", "protein_performer.experiments.run", ["--dry-run", "maybe"], "--dry-run"),
+    ("ship", "protein_performer.experiments.ship", ["--bogus-flag"], "--bogus-flag"),
+    ("ship-nothing", "protein_performer.experiments.ship", [], "RUN_DIR"),
+    ("timeline", "protein_performer.experiments.timeline", ["runs", "--bogus-flag"],
+     "--bogus-flag"),
+    ("family-bench", "protein_performer.family.bench", ["--bogus-flag"], "--bogus-flag"),
+    ("family-bench-switch", "protein_performer.family.bench", ["--ship", "maybe"], "--ship"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_tool_usage_errors_are_one_line(case, capsys):
+    _, module, argv, names = case
+    main = importlib.import_module(module).main
+    assert_clean_error(run_command(main, argv, capsys), names)
