@@ -252,8 +252,8 @@ def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: 
 
 @torch.no_grad()
 def attention_contacts(model, frame: ScoringFrame, positions_P: np.ndarray) -> np.ndarray:
-    """Unsupervised attention contacts (`contact_regression.apc_mean`, as `analyze` reads them):
-    APC of the symmetrised attention averaged over layers and heads, then cut to the positions."""
+    """Unsupervised attention contacts (`contacts.apc_mean`, as `analyze` reads them): APC of
+    the symmetrised attention averaged over layers and heads, then cut to the positions."""
     tokens = torch.from_numpy(frame.tokens_L[None])
     maps_NHLL = model.attention_maps(tokens).double().numpy()[:, 0]
     return apc_mean(maps_NHLL)[np.ix_(positions_P, positions_P)]
