@@ -16,20 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from protein_performer.constants import PAD_ID
+from protein_performer.data.padding import pad_tokens
 from protein_performer.generation.decoder import check_causal
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.progress import progress_bar
-
-
-def pad_batch(ids: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad framed id arrays: tokens `[B, L]` int64 and is_pad `[B, L]` bool."""
-    length = max(len(x) for x in ids)
-    tokens_BL = torch.full((len(ids), length), PAD_ID, dtype=torch.long)
-    for row, x in enumerate(ids):
-        tokens_BL[row, : len(x)] = torch.as_tensor(x, dtype=torch.long)
-    is_pad_BL = torch.arange(length)[None, :] >= torch.tensor([len(x) for x in ids])[:, None]
-    return tokens_BL, is_pad_BL
 
 
 @torch.no_grad()
@@ -66,7 +56,7 @@ def sequence_log_likelihoods(
     bar = progress_bar(len(framed), "score", enabled=progress)
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        tokens_BL, is_pad_BL = pad_batch([framed[i] for i in rows])
+        tokens_BL, is_pad_BL = pad_tokens([framed[i] for i in rows])
         totals[rows] = token_log_likelihoods(model, tokens_BL, is_pad_BL).sum(dim=1).numpy()
         bar.update(len(rows))
     bar.close()
