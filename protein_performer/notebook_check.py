@@ -13,9 +13,10 @@ page); `--out DIR` writes the executed copies there instead.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+
+from protein_performer import command_line
 
 IMAGE_TYPES = ("image/png", "image/svg+xml", "image/jpeg")
 
@@ -80,11 +81,11 @@ def check(path: Path, out_dir: Path | None = None, in_place: bool = False) -> st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m protein_performer.notebook_check")
+    parser = command_line.ArgumentParser(prog="python -m protein_performer.notebook_check")
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="write executed copies here")
     parser.add_argument(
-        "--in-place", action="store_true", help="write each executed notebook over its file"
+        "--in-place", **command_line.SWITCH, help="write each executed notebook over its file"
     )
     args = parser.parse_args(argv)
     failures = [

@@ -26,7 +26,6 @@ single substitutions, and 200 sampled rows (full forward per column vs the recur
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from protein_performer import command_line
 from protein_performer.paths import PF00595_DIR
 
 MSA = PF00595_DIR / "PF00595_mgap6.fasta.gz"
@@ -356,7 +356,7 @@ def format_training(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = command_line.ArgumentParser(
         prog="protein-performer bench family", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument(
@@ -377,19 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved blocks per variant")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     parser.add_argument(
-        "--eval",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also time the 200-column evaluation",
-    )
-    parser.add_argument("--eval-only", action="store_true")
+        "--eval", **{**command_line.SWITCH, "default": True},
+        help="also time the 200-column evaluation (default true)",
+    )  # fmt: skip
+    parser.add_argument("--eval-only", **command_line.SWITCH, help="only the evaluation")
     parser.add_argument("--eval-width", type=int, default=200)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument(
-        "--quick",
-        action="store_true",
+        "--quick", **command_line.SWITCH,
         help="batch 4, 3 steps, 1 repeat, 1 thread, 24 eval columns (tests)",
-    )
+    )  # fmt: skip
     parser.add_argument("--msa", type=Path, default=MSA, help="alignment (default: PF00595)")
     parser.add_argument(
         "--cache-dir", default=None, help="sequence-weight cache (default: the family command's)"

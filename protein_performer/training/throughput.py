@@ -16,7 +16,6 @@ depends on length, not content.
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing as mp
 import sys
@@ -24,6 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from protein_performer import command_line
 from protein_performer.memory import peak_rss_mb, rss_mb
 from protein_performer.model.config import ATTENTION_KINDS, PRESETS
 
@@ -137,20 +137,25 @@ def format_rows(rows: list[Measurement]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="throughput", description=__doc__.split("\n\n")[0])
+    parser = command_line.ArgumentParser(
+        prog="python -m protein_performer.training.throughput",
+        description=__doc__.split("\n\n")[0],
+    )
     parser.add_argument("--preset", default="cpu_l4_d128", choices=sorted(PRESETS))
     parser.add_argument("--kinds", nargs="+", default=list(ATTENTION_KINDS))
-    parser.add_argument("--single_len", type=int, default=1024)
-    parser.add_argument("--single_batch", type=int, default=8)
-    parser.add_argument("--concat_len", type=int, default=8192)
-    parser.add_argument("--concat_batch", type=int, default=1)
+    for flag, default in (("single_len", 1024), ("single_batch", 8), ("concat_len", 8192),
+                          ("concat_batch", 1)):  # fmt: skip
+        parser.add_argument(
+            f"--{flag.replace('_', '-')}", f"--{flag}", dest=flag, type=int, default=default
+        )
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument(
-        "--in_process", action="store_true", help="no subprocesses (tests); peaks then overlap"
-    )
+        "--in-process", "--in_process", dest="in_process", **command_line.SWITCH,
+        help="no subprocesses (tests); peaks then overlap",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     modes = [
         ("single", args.single_len, args.single_batch),

@@ -1,5 +1,6 @@
-"""The `python -m` tools (gpu_check, experiments.*, family.bench) end a usage error like every
-command: exit status 2 and one stderr line `prog: error: ...` naming the flag at fault."""
+"""The `python -m` tools (gpu_check, experiments.*, family.bench, notebook_check,
+training.throughput) and `bench family` end a usage error like every command: exit status 2
+and one stderr line `prog: error: ...` naming the flag at fault."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ CASES = [
      "--bogus-flag"),
     ("family-bench", "protein_performer.family.bench", ["--bogus-flag"], "--bogus-flag"),
     ("family-bench-switch", "protein_performer.family.bench", ["--ship", "maybe"], "--ship"),
+    ("bench-family-switch", "protein_performer.bench.family_speed", ["--eval", "maybe"],
+     "--eval"),
+    ("notebook-check", "protein_performer.notebook_check", ["--bogus-flag"], "notebooks"),
+    ("notebook-check-switch", "protein_performer.notebook_check", ["x.ipynb", "--in-place",
+     "maybe"], "--in-place"),
+    ("throughput-switch", "protein_performer.training.throughput", ["--in-process", "maybe"],
+     "--in-process"),
 ]  # fmt: skip
 
 

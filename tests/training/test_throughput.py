@@ -11,9 +11,9 @@ from protein_performer.training.throughput import main
 def test_throughput_script_measures_each_kind_and_mode(tmp_path):
     out = tmp_path / "rows.json"
     argv = [
-        "--preset", "tiny_l2_d64", "--kinds", "favor-relu", "exact", "--single_len", "32",
+        "--preset", "tiny_l2_d64", "--kinds", "favor-relu", "exact", "--single-len", "32",
         "--single_batch", "2", "--concat_len", "64", "--steps", "1", "--warmup", "0",
-        "--json", str(out), "--in_process",
+        "--json", str(out), "--in-process",
     ]  # fmt: skip
     assert main(argv) == 0
     rows = json.loads(out.read_text())
