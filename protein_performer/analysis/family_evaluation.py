@@ -215,28 +215,34 @@ def add_potts_contacts(evaluation: FamilyEvaluation) -> None:
 
 def add_model(
     evaluation: FamilyEvaluation, model, name: str, methods: tuple[str, ...] | None, n_boot: int
-) -> None:
+) -> list[Predictor]:
+    """One row per score method of `model`, named `"{name} {method}"`; returns those rows."""
     frame = frame_for(model, evaluation.column_map)
     # Judge every predictor on the same variants: those the alignment's columns cover.
     covered = np.array([s != "unscorable" for s in evaluation.statuses])
+    rows = []
     for method in methods or default_methods(model):
         scores = score_variants(model, frame, list(evaluation.scan.variants), method)
-        _add(evaluation, f"{name} {method}", np.where(covered, scores, np.nan), n_boot)
+        rows.append(
+            _add(evaluation, f"{name} {method}", np.where(covered, scores, np.nan), n_boot)
+        )
+    return rows
 
 
-def add_products_of_experts(evaluation: FamilyEvaluation, name: str, n_boot: int) -> None:
-    """For each score of the model `name`, its product of experts with the Potts model: the sum
-    of the two log-probability ratios (the model's score plus the Potts model's ΔE), i.e. the
+def add_products_of_experts(
+    evaluation: FamilyEvaluation, rows: list[Predictor], n_boot: int
+) -> None:
+    """For each model row of `rows`, its product of experts with the Potts model: the sum of
+    the two log-probability ratios (the model's score plus the Potts model's ΔE), i.e. the
     variant scored under p_model · p_Potts. Nothing without a Potts row."""
     potts = next((p for p in evaluation.predictors if p.name == POTTS_NAME), None)
     if potts is None:
         return
-    rows = [p for p in evaluation.predictors if p.name.startswith(f"{name} ")]
     for row in rows:
         _add(evaluation, row.name + WITH_POTTS, row.scores_N + potts.scores_N, n_boot)
 
 
-def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: int) -> None:
+def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: int) -> Predictor:
     truth = evaluation.scan.measured
     scored = np.array([s == "scored" for s in evaluation.statuses])
     masked = np.where(scored, scores_N, np.nan)
@@ -247,7 +253,9 @@ def _add(evaluation: FamilyEvaluation, name: str, scores_N: np.ndarray, n_boot: 
         vs[baseline] = (
             paired_bootstrap(masked, other.scores_N, truth, n_boot=n_boot) if other else None
         )
-    evaluation.predictors.append(Predictor(name, masked, rho, vs[PSSM_NAME], vs[POTTS_NAME]))
+    predictor = Predictor(name, masked, rho, vs[PSSM_NAME], vs[POTTS_NAME])
+    evaluation.predictors.append(predictor)
+    return predictor
 
 
 @torch.no_grad()

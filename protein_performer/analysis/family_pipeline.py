@@ -53,8 +53,8 @@ def evaluate(
         if datamodule is not None:
             add_pssm(evaluation, datamodule, cfg.n_boot)
             _potts(evaluation, datamodule, cfg)
-        add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
-        add_products_of_experts(evaluation, name, cfg.n_boot)
+        rows = add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
+        add_products_of_experts(evaluation, rows, cfg.n_boot)
         for path in references:
             reference = load_model(path)
             add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)

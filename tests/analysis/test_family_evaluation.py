@@ -160,18 +160,18 @@ def test_the_product_of_experts_adds_the_model_score_and_the_potts_energy(files)
     evaluation = setup_evaluation(None, _config(files, query=None))
     evaluation.statuses = ["scored"] * 4
     _add(evaluation, POTTS_NAME, np.array([1.0, -2.0, 0.5, 0.0]), n_boot=10)
-    _add(evaluation, "tiny causal-llr", np.array([0.5, 0.5, -1.0, 2.0]), n_boot=10)
+    model_row = _add(evaluation, "tiny causal-llr", np.array([0.5, 0.5, -1.0, 2.0]), n_boot=10)
     _add(evaluation, "reference causal-llr", np.array([9.0, 9.0, 9.0, 9.0]), n_boot=10)
-    add_products_of_experts(evaluation, "tiny", n_boot=10)
+    add_products_of_experts(evaluation, [model_row], n_boot=10)
     product = evaluation.predictors[-1]
     assert product.name == "tiny causal-llr" + WITH_POTTS and is_product_of_experts(product.name)
     np.testing.assert_allclose(product.scores_N, [1.5, -1.5, -0.5, 2.0])
     assert product.vs_potts is not None  # paired with the Potts row like every model row
-    assert len(evaluation.predictors) == 4  # the reference gets no product row
+    assert len(evaluation.predictors) == 4  # only the rows given get a product row
 
 
 def test_no_product_of_experts_without_a_potts_row(files):
     evaluation = setup_evaluation(None, _config(files, query=None))
-    _add(evaluation, "tiny causal-llr", np.array([0.5, 0.5, -1.0, 2.0]), n_boot=10)
-    add_products_of_experts(evaluation, "tiny", n_boot=10)
+    model_row = _add(evaluation, "tiny causal-llr", np.array([0.5, 0.5, -1.0, 2.0]), n_boot=10)
+    add_products_of_experts(evaluation, [model_row], n_boot=10)
     assert [p.name for p in evaluation.predictors] == ["tiny causal-llr"]
