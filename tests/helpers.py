@@ -151,3 +151,10 @@ def assert_clean_error(outcome: CommandOutcome, names: str) -> None:
     """Fail unless `outcome` is a clean error naming `names` (see `clean_error_problem`)."""
     problem = clean_error_problem(outcome, names)
     assert not problem, problem
+
+
+def assert_case_names(names: Sequence[str], at_least: int) -> None:
+    """A parametrised battery's case names: at least `at_least` of them, no two alike (each is
+    a test id)."""
+    assert len(names) >= at_least
+    assert len(set(names)) == len(names), "two cases share a name"

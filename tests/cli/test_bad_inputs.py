@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from protein_performer.cli import main as dispatch
-from tests.helpers import assert_clean_error, run_command
+from tests.helpers import assert_case_names, assert_clean_error, run_command
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,7 @@ def inputs(tmp_path_factory, tiny_checkpoint, tiny_causal_checkpoint) -> Paths:
 
 
 def test_battery_has_its_cases():
-    assert len(CASE_NAMES) >= 60
-    assert len(set(CASE_NAMES)) == len(CASE_NAMES), "two cases share a name"
+    assert_case_names(CASE_NAMES, at_least=60)
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)

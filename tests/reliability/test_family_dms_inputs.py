@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from protein_performer.cli import main as dispatch
-from tests.helpers import clean_error_problem, run_command
+from tests.helpers import assert_case_names, clean_error_problem, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILY = ROOT / "data" / "families" / "PF00595"
@@ -229,8 +229,7 @@ def inputs(tmp_path_factory, tiny_checkpoint, tiny_fasta, tiny_cache_dir) -> Pat
 
 
 def test_battery_has_its_cases():
-    assert len(CASE_NAMES) >= 30
-    assert len(set(CASE_NAMES)) == len(CASE_NAMES), "two cases share a name"
+    assert_case_names(CASE_NAMES, at_least=30)
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
