@@ -121,12 +121,13 @@ def generate(
     recurrent decoder. Only the 20 standard amino acids unless `standard_only=False`.
 
     An aligned causal model samples whole rows over its columns, the gap included: exactly
-    `n_columns` characters each (the prompt is then the first columns, `-` allowed, and
-    `max_length` must be None), or with `aligned=False` the same rows without their gaps.
+    `n_columns` characters each, or with `aligned=False` the same rows without their gaps. The
+    prompt is then the first columns the model reads (`-` allowed; for a "reverse" model the
+    last columns, written N→C) and `max_length` must be None.
     `n=0` gives `[]`."""
     import torch
 
-    from protein_performer.analysis.placement import family_of, is_aligned_model
+    from protein_performer.analysis.placement import direction_of, family_of, is_aligned_model
     from protein_performer.generation.decoder import generate as decode
     from protein_performer.generation.sample_io import decode_row, encode_prompt
     from protein_performer.generation.sampling import SamplingConfig
@@ -141,7 +142,10 @@ def generate(
                 f"max_length={max_length}: an aligned model samples all its {n_columns} columns"
             )
         max_length = n_columns
-    prompt_ids = torch.from_numpy(encode_prompt(prompt, where="prompt", gaps=columns))
+    direction = direction_of(model)
+    prompt_ids = torch.from_numpy(
+        encode_prompt(prompt, where="prompt", gaps=columns, direction=direction)
+    )
     generation = decode(
         model,
         prompt_ids,
@@ -153,5 +157,5 @@ def generate(
         stop_at_eos=not columns,
         allow_gap=columns,
     )
-    rows = [decode_row(generation.residues(row)) for row in range(n)]
+    rows = [decode_row(generation.residues(row), direction) for row in range(n)]
     return rows if aligned or not columns else [r.replace("-", "") for r in rows]

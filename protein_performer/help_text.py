@@ -447,6 +447,7 @@ usage: protein-performer family [--config CONFIG] [--name NAME] [--runs-dir RUNS
                                 [--trainer.num_threads NUM_THREADS] [--data CONFIG] --data.msa
                                 MSA [--data.msa_format MSA_FORMAT]
                                 [--data.view {aligned,unaligned}]
+                                [--data.direction {forward,reverse}]
                                 [--data.weights [{true,false}]]
                                 [--data.identity_threshold IDENTITY_THRESHOLD]
                                 [--data.max_col_gaps MAX_COL_GAPS]
@@ -600,6 +601,8 @@ Where the alignment is and how it becomes training items:
                         (type: str | null, default: null)
   --data.view {aligned,unaligned}
                         (type: Literal['aligned', 'unaligned'], default: aligned)
+  --data.direction {forward,reverse}
+                        (type: Literal['forward', 'reverse'], default: forward)
   --data.weights [{true,false}]
                         (type: bool, default: True)
   --data.identity_threshold IDENTITY_THRESHOLD

@@ -33,6 +33,7 @@ from protein_performer.analysis.position_attention import (
     position_layers,
 )
 from protein_performer.analysis.structures import Bpti
+from protein_performer.data.column_order import token_positions
 from protein_performer.data.tokenizer import Alphabet
 
 BPTI_NAME = "BPT1_BOVIN (P00974)"
@@ -83,7 +84,9 @@ def aligned_reading(bpti: Bpti, placement: Placement) -> BptiReading:
     if len(residues_P) < 2 or np.any(np.diff(residues_P) != 1):
         raise ValueError(f"{BPTI_NAME}: the residues on the model's columns are not one run")
     how = f"{placement.method} onto its {placement.n_columns} columns"
-    return BptiReading(placement.tokens_L, columns_all[residues_P] + 1, residues_P, how)
+    positions_P = token_positions(columns_all[residues_P], placement.n_columns,
+                                  placement.direction)  # fmt: skip
+    return BptiReading(placement.tokens_L, positions_P, residues_P, how)
 
 
 def head_precision(maps_NHPP: np.ndarray, contacts_PP: np.ndarray) -> np.ndarray:

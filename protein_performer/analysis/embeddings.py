@@ -22,6 +22,7 @@ import torch
 
 from protein_performer.analysis.attention_maps import encode_batch, max_residues
 from protein_performer.analysis.placement import Placement
+from protein_performer.data.column_order import in_reading_order
 from protein_performer.data.inputs import check_sequences, warn_crops
 from protein_performer.data.tokenizer import UnknownPolicy
 from protein_performer.progress import progress_bar
@@ -124,7 +125,7 @@ def embed_placements(
         hidden_BLC = model(tokens_BL, output_hidden_states=True).hidden_states[index]
         hidden_BLC = hidden_BLC.float().cpu().numpy()
         for b, placement in enumerate(chunk):
-            columns_PC = hidden_BLC[b, 1:-1]
+            columns_PC = in_reading_order(hidden_BLC[b, 1:-1].T, placement.direction).T
             occupied = np.array(list(placement.aligned_row)) != "-"
             out.append(
                 Embedding(

@@ -19,6 +19,7 @@ from protein_performer.analysis.contacts import apc_mean
 from protein_performer.analysis.dms import Scan, status_counts
 from protein_performer.analysis.family_inputs import ContactTruth, read_inputs
 from protein_performer.analysis.jacobian import contact_map_from_model
+from protein_performer.analysis.placement import direction_of
 from protein_performer.analysis.position_attention import (
     position_attention_contacts,
     position_layers,
@@ -34,6 +35,7 @@ from protein_performer.analysis.variant_scores import (
     unaligned_frame,
 )
 from protein_performer.constants import VOCAB_SIZE
+from protein_performer.data.column_order import token_positions
 from protein_performer.data.family_alignment import FamilyAlignment
 from protein_performer.data.msa_mapping import ColumnMap
 
@@ -130,11 +132,12 @@ def is_aligned(model) -> bool:
 
 
 def frame_for(model, column_map: ColumnMap) -> ScoringFrame:
-    """Aligned models read columns (vocabulary with the gap); others the plain wild type."""
+    """Aligned models read columns (vocabulary with the gap) in their reading order; others the
+    plain wild type."""
     if is_aligned(model):
         if column_map.method == "identity":
             raise ValueError("an aligned family model needs the family alignment (--msa)")
-        return aligned_frame(column_map)
+        return aligned_frame(column_map, direction_of(model))
     return unaligned_frame(column_map.wild_type)
 
 
@@ -275,7 +278,7 @@ def add_contacts(evaluation: FamilyEvaluation, model) -> None:
     frame = frame_for(model, cmap)
     if is_aligned(model):
         columns = np.arange(n_cols)
-        positions = columns + 1
+        positions = token_positions(columns, n_cols, direction_of(model))
     else:
         inside = np.flatnonzero(cmap.residue_to_column >= 0)
         columns, positions = cmap.residue_to_column[inside], frame.position_of[inside]

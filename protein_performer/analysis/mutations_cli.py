@@ -70,7 +70,7 @@ def scoring_frame(
         placement = place(model, given or wild_type, name=where)
         if placement.sequence != wild_type:
             raise ValueError(f"{where}: its residues differ from the wild type's")
-        return aligned_frame(placement.column_map(offset))
+        return aligned_frame(placement.column_map(offset), placement.direction)
     return unaligned_frame(wild_type)
 
 

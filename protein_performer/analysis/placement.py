@@ -19,12 +19,14 @@ profile: only sequences given already aligned are accepted for them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from protein_performer.constants import ALIGNED_VOCAB, CLS_ID, EOS_ID, GAP, VOCAB_SIZE
+from protein_performer.constants import ALIGNED_VOCAB, GAP, VOCAB_SIZE
+from protein_performer.data.column_order import Direction, framed_columns
 from protein_performer.data.msa_mapping import ColumnMap, hmmalign_columns, read_profile
 from protein_performer.data.tokenizer import Alphabet, UnknownPolicy
 from protein_performer.model.family_info import FamilyInfo
@@ -46,6 +48,7 @@ class Placement:
     aligned_row: str  # C characters: the residue in each column, `-` where there is none
     residue_to_column: np.ndarray  # [L] int64 column of each residue, -1 on an insert state
     method: str  # "aligned" (given so) or "hmmalign"
+    direction: Direction = "forward"  # the model's reading order (`data.column_order`)
 
     @property
     def n_columns(self) -> int:
@@ -58,9 +61,10 @@ class Placement:
 
     @property
     def tokens_L(self) -> np.ndarray:
-        """[C + 2] int64 input of the aligned model: `<cls>` columns `<eos>`."""
-        ids = [ALIGNED_VOCAB[c] for c in self.aligned_row]
-        return np.array([CLS_ID, *ids, EOS_ID], dtype=np.int64)
+        """[C + 2] int64 input of the aligned model: `<cls>`, the columns in its reading
+        order, `<eos>`."""
+        ids = np.array([ALIGNED_VOCAB[c] for c in self.aligned_row], dtype=np.int64)
+        return framed_columns(ids, self.direction)
 
     def column_map(self, offset: int = 1) -> ColumnMap:
         """The residue ↔ column map the variant scorers read."""
@@ -77,6 +81,12 @@ def family_of(model) -> FamilyInfo | None:
     if model.config.vocab_size > VOCAB_SIZE:
         return FamilyInfo("aligned", model.config.max_len - 2, "(not recorded)", "", None)
     return None
+
+
+def direction_of(model) -> Direction:
+    """The reading order of an aligned model's columns ("forward" for any other model)."""
+    info = family_of(model)
+    return info.direction if info is not None else "forward"
 
 
 def is_aligned_model(model) -> bool:
@@ -152,6 +162,14 @@ def place(
     text = text.strip()
     if not text:
         raise PlacementError(f"{name}: empty sequence")
+    placement = _placed(info, text, name, min_coverage, max_evalue, unknown)
+    return dataclasses.replace(placement, direction=info.direction)
+
+
+def _placed(
+    info: FamilyInfo, text: str, name: str, min_coverage: float, max_evalue: float,
+    unknown: UnknownPolicy,
+) -> Placement:  # fmt: skip
     if ALIGNED_INPUT_CHARS & set(text):
         return _given_aligned(text, info, name, unknown)
     sequence = _residues(text, name, unknown)

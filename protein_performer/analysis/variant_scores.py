@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from protein_performer.analysis.dms import SCORED, SYNONYMOUS, Variant, variant_status
-from protein_performer.constants import ALIGNED_VOCAB, CLS_ID, EOS_ID, MASK_ID
+from protein_performer.constants import ALIGNED_VOCAB, MASK_ID
+from protein_performer.data.column_order import Direction, framed_columns, token_positions
 from protein_performer.data.msa_mapping import ColumnMap
 from protein_performer.data.tokenizer import Alphabet
 from protein_performer.generation.scoring import sequence_log_likelihoods
@@ -52,11 +53,12 @@ def unaligned_frame(wild_type: str) -> ScoringFrame:
     return ScoringFrame(tokens, np.arange(len(wild_type), dtype=np.int64) + 1)
 
 
-def aligned_frame(column_map: ColumnMap) -> ScoringFrame:
-    columns = [ALIGNED_VOCAB[c] for c in column_map.aligned()]
-    tokens = np.array([CLS_ID, *columns, EOS_ID], dtype=np.int64)
-    position_of = np.where(column_map.residue_to_column >= 0, column_map.residue_to_column + 1, -1)
-    return ScoringFrame(tokens, position_of.astype(np.int64))
+def aligned_frame(column_map: ColumnMap, direction: Direction = "forward") -> ScoringFrame:
+    """The wild type's aligned row as an aligned model reads it (columns in the reading order
+    of `direction`, `data.column_order`), and the token of each residue's column."""
+    columns = np.array([ALIGNED_VOCAB[c] for c in column_map.aligned()], dtype=np.int64)
+    position_of = token_positions(column_map.residue_to_column, len(columns), direction)
+    return ScoringFrame(framed_columns(columns, direction), position_of)
 
 
 def mutated_tokens(frame: ScoringFrame, variant: Variant) -> np.ndarray:

@@ -25,6 +25,7 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from protein_performer.constants import ALIGNED_VOCAB_SIZE, CLS_ID, EOS_ID, VOCAB_SIZE
+from protein_performer.data.column_order import Direction, check_direction, in_reading_order
 from protein_performer.data.msa import MSA, check_trainable, gap_fraction_filter, read_msa
 from protein_performer.data.msa_weights import effective_depth, sequence_weights
 from protein_performer.data.tokenizer import Alphabet
@@ -44,6 +45,9 @@ class FamilyDataConfig:
     msa_format: str | None = None
     # "aligned" (columns as positions, with a gap token) or "unaligned" (gaps removed).
     view: View = "aligned"
+    # Order an aligned row's columns are read in (`data.column_order`): "forward" (N→C) or
+    # "reverse" (C→N, the other half of a direction ensemble).
+    direction: Direction = "forward"
     # Draw training rows by sequence weight (True) or uniformly (False).
     weights: bool = True
     # Identity at or above which two rows count as neighbours for the weights.
@@ -75,6 +79,9 @@ class FamilyDataConfig:
             object.__setattr__(self, "holdout", tuple(self.holdout or ()))
         if self.view not in ("aligned", "unaligned"):
             raise ValueError(f"view must be 'aligned' or 'unaligned', got {self.view!r}")
+        check_direction(self.direction)
+        if self.direction == "reverse" and self.view != "aligned":
+            raise ValueError("direction 'reverse' needs view 'aligned' (it reverses the columns)")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if not 0 <= self.valid_fraction + self.test_fraction < 1:
@@ -140,13 +147,14 @@ class FamilyItems(Dataset):
         return {"tokens": self.tokens[index], "index": index}
 
 
-def row_tokens(msa: MSA, view: View) -> list[np.ndarray]:
-    """Items of every row in `view`, framed by `<cls>` … `<eos>`."""
+def row_tokens(msa: MSA, view: View, direction: Direction = "forward") -> list[np.ndarray]:
+    """Items of every row in `view`, framed by `<cls>` … `<eos>`; aligned columns in the
+    reading order of `direction`."""
     if view == "aligned":
         n = msa.depth
         framed_NL = np.empty((n, msa.width + 2), dtype=np.int8)
         framed_NL[:, 0], framed_NL[:, -1] = CLS_ID, EOS_ID
-        framed_NL[:, 1:-1] = msa.tokens_NC
+        framed_NL[:, 1:-1] = in_reading_order(msa.tokens_NC, direction)
         return list(framed_NL)
     alphabet = Alphabet(unknown="x")
     return [alphabet.encode(msa.unaligned(i), where=msa.names[i]) for i in range(msa.depth)]
@@ -170,7 +178,7 @@ class FamilyAlignment:
         )
         if cfg.holdout:
             self.split_N[held_out_rows(self.msa.names, cfg.holdout, cfg.msa)] = "test"
-        tokens = row_tokens(self.msa, cfg.view)
+        tokens = row_tokens(self.msa, cfg.view, cfg.direction)
         self.items: dict[str, FamilyItems] = {
             split: FamilyItems([tokens[i] for i in np.flatnonzero(self.split_N == split)])
             for split in SPLITS

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from protein_performer.analysis.placement import direction_of
 from protein_performer.constants import ALIGNED_VOCAB_SIZE, CLS_ID, EOS_ID, GAP_ID, STANDARD_IDS
+from protein_performer.data.column_order import in_reading_order
 from protein_performer.data.msa_weights import one_hot_NK
 from protein_performer.generation.decoder import DecodeMode, generate
 from protein_performer.generation.sampling import SamplingConfig
@@ -30,7 +32,8 @@ def sample_aligned(
     model, n_samples: int, n_columns: int, *, temperature: float = 1.0, seed: int = 0,
     mode: DecodeMode = "recurrent",
 ) -> np.ndarray:  # fmt: skip
-    """[n_samples, C] token ids drawn column by column over the 20 amino acids and the gap.
+    """[n_samples, C] token ids drawn column by column over the 20 amino acids and the gap,
+    in the model's reading order, returned in column order.
 
     `mode="recurrent"` carries each layer's state (`generation.decoder.generate`): O(1) per
     column, where `"naive"`, the slow reference, reruns the whole prefix at every column. Both
@@ -45,15 +48,19 @@ def sample_aligned(
         generator=torch.Generator().manual_seed(seed), mode=mode, stop_at_eos=False,
         allow_gap=True,
     )  # fmt: skip
-    return generation.tokens_BL[:, 1:].numpy().astype(np.int8)
+    return in_reading_order(
+        generation.tokens_BL[:, 1:].numpy().astype(np.int8), direction_of(model)
+    )
 
 
 @torch.no_grad()
 def per_column_log_likelihood(model, tokens_NC: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """[N] mean log p(x_t | x_<t) over the columns and `<eos>` (causal aligned model)."""
+    """[N] mean log p(x_t | x_<t) over the columns and `<eos>` (causal aligned model; rows in
+    column order, read in the model's order)."""
     out = []
+    ordered_NC = np.ascontiguousarray(in_reading_order(tokens_NC, direction_of(model)))
     for start in range(0, len(tokens_NC), batch_size):
-        rows = torch.from_numpy(tokens_NC[start : start + batch_size].astype(np.int64))
+        rows = torch.from_numpy(ordered_NC[start : start + batch_size].astype(np.int64))
         framed = torch.cat(
             [torch.full((len(rows), 1), CLS_ID), rows, torch.full((len(rows), 1), EOS_ID)], 1
         )

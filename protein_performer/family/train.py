@@ -44,6 +44,7 @@ def family_info(datamodule: FamilyDataModule, seed: int = 0) -> FamilyInfo:
         alignment_sha256=file_sha256(datamodule.config.msa),
         hmm=profile_text(build_profile(msa, seed)),
         holdout=tuple(datamodule.config.holdout),
+        direction=datamodule.config.direction,
     )
 
 

@@ -8,8 +8,10 @@ checkpoints with a key/value cache. Each FASTA header records the checkpoint, th
 attention kind and every sampling setting, so a file says how to reproduce it.
 
 An aligned family model (`analysis.placement`) samples whole rows over its columns, gaps
-included, exactly as many characters as it has columns (`--prompt` is then the first columns,
-`-` allowed; `--max-length` must be left out); `--unaligned` writes them without their gaps.
+included, exactly as many characters as it has columns (`--prompt` is then the first columns
+the model reads, `-` allowed: the last columns, written N→C, for a model trained with
+`--data.direction reverse`; `--max-length` must be left out); `--unaligned` writes them without
+their gaps.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import torch
 
 from protein_performer import cli_support as cs
 from protein_performer import command_line
+from protein_performer.data.column_order import Direction
 from protein_performer.errors import UserError
 from protein_performer.generation.decoder import Generation, check_causal, generate
 from protein_performer.generation.sample_io import (
@@ -110,10 +113,11 @@ def sample_records(
     name: str,
     settings: dict[str, object],
     drop_gaps: bool = False,
+    direction: Direction = "forward",
 ) -> list[FastaRecord]:
     records = []
     for row in range(generation.tokens_BL.shape[0]):
-        sequence = decode_row(generation.residues(row))
+        sequence = decode_row(generation.residues(row), direction)
         sequence = sequence.replace("-", "") if drop_gaps else sequence
         fields = {
             **settings,
@@ -145,11 +149,14 @@ def _generate(args: argparse.Namespace) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     model = load_causal_model(args.checkpoint, args.device)
-    from protein_performer.analysis.placement import family_of, is_aligned_model
+    from protein_performer.analysis.placement import direction_of, family_of, is_aligned_model
 
     columns = is_aligned_model(model)
+    direction = direction_of(model)
     prompt_ids = torch.from_numpy(
-        encode_prompt(args.prompt, where="--prompt", unknown=args.unknown, gaps=columns)
+        encode_prompt(
+            args.prompt, where="--prompt", unknown=args.unknown, gaps=columns, direction=direction
+        )  # fmt: skip
     )
     source = provenance(args.checkpoint)
     max_length = args.max_length if args.max_length is not None else model.config.max_len - 2
@@ -200,7 +207,7 @@ def _generate(args: argparse.Namespace) -> int:
             allow_gap=columns,
         )
         records += sample_records(generation, start=start, name=args.name, settings=settings,
-                                  drop_gaps=args.unaligned)  # fmt: skip
+                                  drop_gaps=args.unaligned, direction=direction)  # fmt: skip
     elapsed = time.perf_counter() - started
     if out is None:
         sys.stdout.write(format_fasta(records))

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from protein_performer.constants import ALIGNED_VOCAB, BOS_ID, GAP, GAP_ID, SPECIAL_TOKENS
+from protein_performer.data.column_order import Direction, in_reading_order
 from protein_performer.data.tokenizer import Alphabet, InvalidResidueError, UnknownPolicy
 
 FASTA_WIDTH = 60  # residues per line, the UniProt convention
@@ -27,13 +28,20 @@ class PromptError(ValueError):
 
 
 def encode_prompt(
-    prompt: str, *, where: str = "--prompt", unknown: UnknownPolicy = "error", gaps: bool = False
+    prompt: str,
+    *,
+    where: str = "--prompt",
+    unknown: UnknownPolicy = "error",
+    gaps: bool = False,
+    direction: Direction = "forward",
 ) -> np.ndarray:
     """Token ids int64 `[BOS, residues...]` (no EOS: generation continues after the prompt).
 
     Raises `PromptError` naming `where` and the 1-based position of the first invalid letter.
     Whitespace is not silently dropped: a prompt is a sequence prefix, not a FASTA body. With
-    `gaps` (the first columns of an aligned row), `-` is the gap token.
+    `gaps` (the first columns an aligned model reads), `-` is the gap token; a "reverse" model
+    (`data.column_order`) reads the last columns first, so its prompt, written N→C as in the
+    row, is fed C→N.
     """
     is_gap = np.array([c == GAP for c in prompt], dtype=bool) if gaps else None
     text = prompt.replace(GAP, "A") if gaps else prompt  # same length: positions stay right
@@ -44,17 +52,19 @@ def encode_prompt(
     residues = residues.astype(np.int64)
     if gaps and len(residues):
         residues[is_gap] = GAP_ID
-    return np.concatenate([[BOS_ID], residues]).astype(np.int64)
+    return np.concatenate([[BOS_ID], in_reading_order(residues, direction)]).astype(np.int64)
 
 
 _ALIGNED_TOKENS = {i: t for t, i in ALIGNED_VOCAB.items()}
 
 
-def decode_row(ids: Iterable[int]) -> str:
-    """Residues (and gaps `-`, for an aligned model) of generated ids; specials dropped."""
-    return "".join(
+def decode_row(ids: Iterable[int], direction: Direction = "forward") -> str:
+    """Residues (and gaps `-`, for an aligned model) of generated ids, specials dropped, in
+    column order (a "reverse" model's ids come C→N)."""
+    row = "".join(
         _ALIGNED_TOKENS[int(i)] for i in ids if _ALIGNED_TOKENS[int(i)] not in SPECIAL_TOKENS
     )
+    return row[::-1] if direction == "reverse" else row
 
 
 def _header_value(value: object) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from protein_performer.data.column_order import check_direction
+
 CHECKPOINT_KEY = "family"
 HMM_NAME = "family.hmm"
 
@@ -39,12 +41,15 @@ class FamilyInfo:
     hmm: str | None = None
     # Rows kept out of training (`--data.holdout`), e.g. the protein the model is judged on.
     holdout: tuple[str, ...] = ()
+    # The order the columns are read in (`data.column_order`): "forward" N→C or "reverse" C→N.
+    direction: str = "forward"
 
     def __post_init__(self) -> None:
         if self.view not in ("aligned", "unaligned"):
             raise ValueError(f"view must be 'aligned' or 'unaligned', got {self.view!r}")
         if not isinstance(self.n_columns, int) or self.n_columns < 1:
             raise ValueError(f"n_columns must be a positive integer, got {self.n_columns!r}")
+        check_direction(self.direction)
 
     def to_dict(self, *, with_hmm: bool = True) -> dict[str, Any]:
         values = asdict(self)
@@ -56,7 +61,15 @@ class FamilyInfo:
     @classmethod
     def from_dict(cls, values: dict[str, Any], hmm: str | None = None) -> FamilyInfo:
         """From `to_dict()`; `hmm` (the text of `family.hmm`) fills a dict saved without it."""
-        known = {"view", "n_columns", "alignment", "alignment_sha256", "hmm", "holdout"}
+        known = {
+            "view",
+            "n_columns",
+            "alignment",
+            "alignment_sha256",
+            "hmm",
+            "holdout",
+            "direction",
+        }
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown family key {unknown[0]!r}")
