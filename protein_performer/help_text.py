@@ -657,22 +657,23 @@ booleans: a flag alone means true; --flag true|false says it outright; a dotted 
 kebab-case (--eval.n-boot is --eval.n_boot)
 """,
     "dms": """\
-usage: protein-performer dms [-h] --checkpoint CHECKPOINT --scan SCAN --score-column
-                             SCORE_COLUMN [--mutant-column MUTANT_COLUMN] --wild-type
-                             WILD_TYPE [--offset OFFSET] [--msa MSA] [--query QUERY]
-                             [--contacts CONTACTS] [--methods METHOD [METHOD ...]]
-                             [--n-boot N_BOOT] [--potts-iterations POTTS_ITERATIONS]
-                             [--out OUT]
+usage: protein-performer dms [-h] --checkpoint CHECKPOINT [--scan SCAN]
+                             [--score-column SCORE_COLUMN] [--mutant-column MUTANT_COLUMN]
+                             --wild-type WILD_TYPE [--offset OFFSET] [--msa MSA]
+                             [--query QUERY] [--contacts CONTACTS] [--structure STRUCTURE]
+                             [--chain CHAIN] [--methods METHOD [METHOD ...]] [--n-boot N_BOOT]
+                             [--potts-iterations POTTS_ITERATIONS] [--out OUT]
 
 `protein-performer dms`: score a deep mutational scan with any checkpoint, beside baselines.
 
 options:
   -h, --help            show this help message and exit
   --checkpoint CHECKPOINT
-                        model to score with
+                        model to score with; give it again for an ensemble of the models
   --scan SCAN           CSV with a mutant column
   --score-column SCORE_COLUMN, --score SCORE_COLUMN
-                        the scan's measured-score column (family: --eval.score-column)
+                        the scan's measured-score column, needed with --scan (family:
+                        --eval.score-column)
   --mutant-column MUTANT_COLUMN
                         the scan's variant column
   --wild-type WILD_TYPE
@@ -681,6 +682,10 @@ options:
   --msa MSA             the family alignment
   --query QUERY         the wild type's row in --msa
   --contacts CONTACTS   column contact map
+  --structure STRUCTURE
+                        PDB / mmCIF of the wild type: contacts through its columns (needs
+                        --chain)
+  --chain CHAIN         the chain of --structure, e.g. A
   --methods METHOD [METHOD ...], --method METHOD [METHOD ...]
                         scores to compute, one or more of masked-marginals, wt-marginals, pll,
                         causal-llr (family: --eval.methods); default: the model's usual ones

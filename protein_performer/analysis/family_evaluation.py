@@ -3,8 +3,9 @@ contacts against the family's column contact map.
 
 Every predictor of a run is scored on the same variants of the same scan: the model by each of
 its scores, the site-independent PSSM and the pseudo-likelihood Potts model (`analysis.potts`)
-fitted on the same weighted training rows, and any other checkpoint passed as a reference (e.g.
-the shipped general model). Each row's paired bootstrap is against both baselines.
+fitted on the same weighted training rows, any other checkpoint passed as a reference (e.g.
+the shipped general model), and the ensemble of several models (`analysis.ensemble`). Each
+row's paired bootstrap is against both baselines.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from protein_performer.analysis.column_contacts import column_precision
 from protein_performer.analysis.contacts import apc_mean
 from protein_performer.analysis.dms import Scan, status_counts
+from protein_performer.analysis.ensemble import mean_contact_map, mean_scores
 from protein_performer.analysis.family_inputs import ContactTruth, read_inputs
 from protein_performer.analysis.jacobian import contact_map_from_model
 from protein_performer.analysis.placement import direction_of
@@ -209,9 +211,12 @@ def fit_family_potts(
 def add_potts_contacts(evaluation: FamilyEvaluation) -> None:
     """P@L by range of the fitted Potts model's couplings against each true contact set,
     beside the model's read-outs."""
-    scores_CC = potts_contacts(evaluation.potts)
-    evaluation.contact_maps["potts"] = scores_CC
-    evaluation.contacts["potts"] = {
+    _add_contact_map(evaluation, "potts", potts_contacts(evaluation.potts))
+
+
+def _add_contact_map(evaluation: FamilyEvaluation, key: str, scores_CC: np.ndarray) -> None:
+    evaluation.contact_maps[key] = scores_CC
+    evaluation.contacts[key] = {
         t.threshold: column_precision(scores_CC, t.dist_CC, t.threshold) for t in evaluation.truths
     }
 
@@ -230,6 +235,30 @@ def add_model(
             _add(evaluation, f"{name} {method}", np.where(covered, scores, np.nan), n_boot)
         )
     return rows
+
+
+def ensemble_name(n_members: int) -> str:
+    return f"ensemble of {n_members} (mean of each model's first score)"
+
+
+def add_ensemble(evaluation: FamilyEvaluation, rows: list[Predictor], n_boot: int) -> Predictor:
+    """The ensemble's row: the mean of `rows` (one per member, `analysis.ensemble`)."""
+    scores_N = mean_scores(np.stack([row.scores_N for row in rows]))
+    return _add(evaluation, ensemble_name(len(rows)), scores_N, n_boot)
+
+
+ENSEMBLE_CONTACTS = "ensemble"
+
+
+def add_ensemble_contacts(
+    evaluation: FamilyEvaluation, prefixes: list[str], methods_M: list[tuple[str, ...]]
+) -> None:
+    """For each read-out every member has (member m's `methods_M[m]`, keyed
+    `"{prefix}{method}"`), the mean of their standardised maps, keyed `"ensemble {method}"`."""
+    for method in methods_M[0]:
+        if all(method in methods for methods in methods_M):
+            maps = [evaluation.contact_maps[f"{prefix}{method}"] for prefix in prefixes]
+            _add_contact_map(evaluation, f"{ENSEMBLE_CONTACTS} {method}", mean_contact_map(maps))
 
 
 def add_products_of_experts(
@@ -270,9 +299,10 @@ def attention_contacts(model, frame: ScoringFrame, positions_P: np.ndarray) -> n
     return apc_mean(maps_NHLL)[np.ix_(positions_P, positions_P)]
 
 
-def add_contacts(evaluation: FamilyEvaluation, model) -> None:
+def add_contacts(evaluation: FamilyEvaluation, model, prefix: str = "") -> tuple[str, ...]:
     """P@L by range against each true contact set, from the Jacobian and from attention, over
-    the columns where the model has a position (all columns for an aligned model)."""
+    the columns where the model has a position (all columns for an aligned model); keyed
+    `"{prefix}{method}"`. Returns the methods."""
     cmap = evaluation.column_map
     n_cols = cmap.n_columns
     frame = frame_for(model, cmap)
@@ -294,8 +324,5 @@ def add_contacts(evaluation: FamilyEvaluation, model) -> None:
         scores_PP = scorer()
         full_CC = np.full((n_cols, n_cols), -np.inf)
         full_CC[np.ix_(columns, columns)] = scores_PP
-        evaluation.contact_maps[method] = full_CC
-        evaluation.contacts[method] = {
-            t.threshold: column_precision(full_CC, t.dist_CC, t.threshold)
-            for t in evaluation.truths
-        }
+        _add_contact_map(evaluation, f"{prefix}{method}", full_CC)
+    return tuple(scorers)

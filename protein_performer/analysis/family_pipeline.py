@@ -4,7 +4,7 @@ sampled family members through `more_sections`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from protein_performer.analysis.family_evaluation import (
     FamilyEvalConfig,
     FamilyEvaluation,
     add_contacts,
+    add_ensemble,
+    add_ensemble_contacts,
     add_model,
     add_potts,
     add_potts_contacts,
@@ -40,26 +42,45 @@ from protein_performer.model.io import checkpoint_sha256, provenance
 
 def evaluate(
     model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, *, name: str,
-    references: list[str] = (), evaluation: FamilyEvaluation | None = None,
+    references: list[str] = (), members: Sequence[tuple[str, object]] = (),
+    evaluation: FamilyEvaluation | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
     """The PSSM and the Potts model first (every other row is compared with both), the model
     and its product of experts with the Potts model, then each reference; then contacts.
-    `evaluation`: inputs already read and checked by `setup_evaluation`."""
+    `members`: further (name, model) pairs ensembled with `model` (`analysis.ensemble`): each
+    gets its own rows and contact read-outs, named after it, and the ensemble gets its row, its
+    product of experts and the mean of the members' read-outs. `evaluation`: inputs already
+    read and checked by `setup_evaluation`."""
     from protein_performer.model.io import load_model
 
     if evaluation is None:
         evaluation = setup_evaluation(datamodule, cfg)
+    ensemble = [(name, model), *members]
     if evaluation.scan is not None:
         if datamodule is not None:
             add_pssm(evaluation, datamodule, cfg.n_boot)
             _potts(evaluation, datamodule, cfg)
-        rows = add_model(evaluation, model, name, cfg.methods, cfg.n_boot)
-        add_products_of_experts(evaluation, rows, cfg.n_boot)
+        first_rows = []
+        for member_name, member in ensemble:
+            rows = add_model(evaluation, member, member_name, cfg.methods, cfg.n_boot)
+            add_products_of_experts(evaluation, rows, cfg.n_boot)
+            first_rows.append(rows[0])
+        if members:
+            row = add_ensemble(evaluation, first_rows, cfg.n_boot)
+            add_products_of_experts(evaluation, [row], cfg.n_boot)
         for path in references:
             reference = load_model(path)
             add_model(evaluation, reference, Path(path).stem, None, cfg.n_boot)
     if evaluation.truths:
-        add_contacts(evaluation, model)
+        if members:
+            prefixes = [f"{member_name} " for member_name, _ in ensemble]
+            methods_M = [
+                add_contacts(evaluation, member, f"{member_name} ")
+                for member_name, member in ensemble
+            ]
+            add_ensemble_contacts(evaluation, prefixes, methods_M)
+        else:
+            add_contacts(evaluation, model)
         if datamodule is not None and cfg.potts_iterations > 0:
             if evaluation.potts is None:
                 config = PottsConfig(max_iterations=cfg.potts_iterations)
@@ -79,16 +100,15 @@ def _potts(evaluation: FamilyEvaluation, datamodule: FamilyAlignment, cfg: Famil
 
 def evaluate_and_report(
     model, datamodule: FamilyAlignment | None, cfg: FamilyEvalConfig, out_dir: Path, *, name: str,
-    references: list[str] = (), extra: dict[str, Any] | None = None,
-    evaluation: FamilyEvaluation | None = None,
+    references: list[str] = (), members: Sequence[tuple[str, object]] = (),
+    extra: dict[str, Any] | None = None, evaluation: FamilyEvaluation | None = None,
     more_sections: Callable[[Path], list[str]] | None = None,
 ) -> FamilyEvaluation:  # fmt: skip
     """`evaluate`, then `evaluation.json`, `scores.tsv`, `report.md` and the figures in
     `out_dir`. `more_sections(out_dir)` may write more files there and returns the report's
     further sections (Markdown)."""
-    evaluation = evaluate(
-        model, datamodule, cfg, name=name, references=references, evaluation=evaluation
-    )
+    evaluation = evaluate(model, datamodule, cfg, name=name, references=references,
+                          members=members, evaluation=evaluation)  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {"model": name, **(extra or {})}
     if "checkpoint" in meta:

@@ -83,3 +83,49 @@ def test_dms_errors_name_the_flag(tmp_path, tiny_checkpoint, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--scan" in err[0] and "nope.csv" in err[0]
+
+
+def test_dms_scores_an_ensemble_of_both_reading_orders(small_family, tmp_path):
+    first_row = small_family.read_text().split("\n")[0][1:].split()[0]
+    for name, direction in (("forward", "forward"), ("reverse", "reverse")):
+        code = family_cli.main(family_args(
+            small_family, tmp_path, "--name", name, "--model.objective", "causal",
+            "--data.direction", direction, "--eval.potts_iterations", "0",
+            "--eval.n_samples", "0", "--data.holdout", first_row if name == "reverse" else "",
+        ))  # fmt: skip
+        assert code == 0
+    checkpoints = [str(tmp_path / name / "checkpoints" / "best.ckpt")
+                   for name in ("forward", "reverse")]  # fmt: skip
+    out = tmp_path / "dms"
+    code = dms_cli.main([
+        "--checkpoint", checkpoints[0], "--checkpoint", checkpoints[1], "--scan", str(SCAN),
+        "--score-column", "CRIPT", "--wild-type", str(FAMILY / "DLG4_RAT_PDZ3_wt.fasta"),
+        "--offset", "311", "--msa", str(small_family), "--query", QUERY,
+        "--contacts", str(FAMILY / "PF00595_struct.dat"), "--n-boot", "10",
+        "--potts-iterations", "2", "--out", str(out),
+    ])  # fmt: skip
+    assert code == 0
+    data = json.loads((out / "evaluation.json").read_text())
+    names = ["forward/checkpoints/best", "reverse/checkpoints/best"]
+    assert data["ensemble"] == dict(zip(names, checkpoints, strict=True))
+    assert data["held_out_of_baselines"] == [first_row]  # the reverse model's holdout
+    ensemble = "ensemble of 2 (mean of each model's first score)"
+    rows = [f"{names[0]} causal-llr", f"{names[1]} causal-llr", ensemble]
+    assert set(rows + [r + " + Potts model (product of experts)" for r in rows]) <= set(
+        data["spearman"]
+    )
+    lines = [line for line in (out / "scores.tsv").read_text().splitlines()
+             if not line.startswith("#")]  # fmt: skip
+    header = lines[0].split("\t")
+    table = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+    scored = [r for r in table if r["status"] == "scored"]
+    assert len(scored) > 1000
+    for r in scored:
+        members = [float(r[name]) for name in rows[:2]]
+        assert float(r[ensemble]) == pytest.approx(sum(members) / 2, rel=1e-4, abs=1e-5)
+    assert data["spearman"][rows[0]]["rho"] != data["spearman"][rows[1]]["rho"]
+    for method in ("jacobian", "attention", "position_attention"):
+        assert {f"{names[0]} {method}", f"{names[1]} {method}", f"ensemble {method}"} <= set(
+            data["contacts"]
+        )
+    assert "potts" in data["contacts"]

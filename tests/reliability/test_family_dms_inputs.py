@@ -179,6 +179,16 @@ def cases(p: Paths) -> list[Case]:
              "--out"),
         Case("dms --contacts without --msa", dms(bom, "--contacts",
              str(p.contacts("inf"))), "--msa"),
+        Case("dms nothing to score", ("dms", "--checkpoint", str(mlm), "--wild-type",
+             str(WILD_TYPE), "--out", str(out)), "--scan, --contacts or --structure"),
+        Case("dms --scan without --score-column", tuple(a for a in dms(bom)
+             if a not in ("--score", "CRIPT")), "--score-column"),
+        Case("dms --structure without --chain", dms(bom, "--msa", small, "--structure",
+             str(ROOT / "data" / "bpti" / "5PTI.pdb")), "--chain"),
+        Case("dms --contacts and --structure", dms(bom, "--msa", small, "--contacts",
+             str(FAMILY / "PF00595_struct.dat"), "--structure",
+             str(ROOT / "data" / "bpti" / "5PTI.pdb"), "--chain", "A"), "--structure"),
+        Case("dms one checkpoint twice", dms(bom, "--checkpoint", str(mlm)), "given twice"),
         *[Case(f"contacts {name}", dms(bom, "--contacts", str(p.contacts(name)), "--msa",
                str(p.msa("slice")), "--query", QUERY), p.contacts(name).name)
           for name in CONTACT_TEXTS],
