@@ -158,3 +158,21 @@ def assert_case_names(names: Sequence[str], at_least: int) -> None:
     a test id)."""
     assert len(names) >= at_least
     assert len(set(names)) == len(names), "two cases share a name"
+
+
+def aligned_model(info, objective: str = "mlm"):
+    """A small untrained aligned family model (2 layers, 32 wide) over `info`'s columns."""
+    import torch
+
+    from protein_performer.constants import ALIGNED_VOCAB_SIZE
+    from protein_performer.model.config import PerformerConfig
+    from protein_performer.model.performer import ProteinPerformer
+
+    torch.manual_seed(0)
+    config = PerformerConfig(
+        vocab_size=ALIGNED_VOCAB_SIZE, max_len=info.n_columns + 2, d_model=32, n_heads=2,
+        n_layers=2, d_ff=64, dropout=0.0, objective=objective, n_features=16,
+    )  # fmt: skip
+    model = ProteinPerformer(config).eval()
+    model.family_info = info
+    return model

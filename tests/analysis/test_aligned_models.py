@@ -9,7 +9,7 @@ import torch
 
 import protein_performer as pp
 from protein_performer.analysis.placement import PlacementError, family_of, place
-from protein_performer.constants import ALIGNED_VOCAB_SIZE, GAP_ID, VOCAB_SIZE
+from protein_performer.constants import GAP_ID, VOCAB_SIZE
 from protein_performer.data.msa import read_msa
 from protein_performer.data.msa_mapping import build_profile, profile_text
 from protein_performer.model.config import PerformerConfig
@@ -17,6 +17,7 @@ from protein_performer.model.family_info import HMM_NAME, FamilyInfo
 from protein_performer.model.io import load_model, save_pretrained
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.paths import PF00014_DIR
+from tests.helpers import aligned_model
 
 ALIGNMENT = PF00014_DIR / "PF00014_mgap6.fasta.gz"
 BPTI_MATURE = "RPDFCLEPPYTGPCKARIIRYFYNAKAGLCQTFVYGGCRAKRNNFKSAEDCMRTCGGA"
@@ -33,17 +34,6 @@ def msa():
 def info(msa) -> FamilyInfo:
     return FamilyInfo("aligned", msa.width, ALIGNMENT.name, "0" * 64,
                       profile_text(build_profile(msa)))  # fmt: skip
-
-
-def aligned_model(info: FamilyInfo, objective: str = "mlm") -> ProteinPerformer:
-    torch.manual_seed(0)
-    config = PerformerConfig(
-        vocab_size=ALIGNED_VOCAB_SIZE, max_len=info.n_columns + 2, d_model=32, n_heads=2,
-        n_layers=2, d_ff=64, dropout=0.0, objective=objective, n_features=16,
-    )  # fmt: skip
-    model = ProteinPerformer(config).eval()
-    model.family_info = info
-    return model
 
 
 def _lightning_checkpoint(model: ProteinPerformer, path, info: FamilyInfo | None) -> None:

@@ -19,7 +19,7 @@ from protein_performer.analysis.variant_scores import (
     causal_log_likelihood_ratio,
     masked_marginals,
 )
-from protein_performer.constants import ALIGNED_VOCAB, ALIGNED_VOCAB_SIZE, MASK_ID
+from protein_performer.constants import ALIGNED_VOCAB, MASK_ID
 from protein_performer.data.column_order import (
     check_direction,
     framed_columns,
@@ -29,10 +29,10 @@ from protein_performer.data.column_order import (
 from protein_performer.data.family_alignment import FamilyDataConfig, row_tokens
 from protein_performer.data.msa import read_msa
 from protein_performer.family.generate import per_column_log_likelihood, sample_aligned
-from protein_performer.model.config import PerformerConfig
 from protein_performer.model.family_info import FamilyInfo
 from protein_performer.model.performer import ProteinPerformer
 from protein_performer.paths import PF00014_DIR
+from tests.helpers import aligned_model
 
 ALIGNMENT = PF00014_DIR / "PF00014_mgap6.fasta.gz"
 
@@ -46,16 +46,10 @@ def msa():
 
 def _pair(msa, objective: str) -> tuple[ProteinPerformer, ProteinPerformer]:
     """One set of weights, labelled once N→C and once C→N."""
-    torch.manual_seed(0)
-    config = PerformerConfig(
-        vocab_size=ALIGNED_VOCAB_SIZE, max_len=msa.width + 2, d_model=32, n_heads=2,
-        n_layers=2, d_ff=64, dropout=0.0, objective=objective, n_features=16,
-    )  # fmt: skip
-    forward = ProteinPerformer(config).eval()
-    forward.family_info = FamilyInfo("aligned", msa.width, ALIGNMENT.name, "0" * 64)
-    reverse = ProteinPerformer(config).eval()
+    forward = aligned_model(FamilyInfo("aligned", msa.width, ALIGNMENT.name, "0" * 64), objective)
+    reverse = aligned_model(dataclasses.replace(forward.family_info, direction="reverse"),
+                            objective)  # fmt: skip
     reverse.load_state_dict(forward.state_dict())
-    reverse.family_info = dataclasses.replace(forward.family_info, direction="reverse")
     return forward, reverse
 
 
