@@ -30,8 +30,9 @@ from protein_performer.paths import SHIPPED_PRETRAINED
 def load_model(path: str | Path | None = None, *, device: str = "cpu") -> ProteinPerformer:
     """A model in eval mode from a Lightning `.ckpt`, a `save_pretrained` directory or the name
     of a shipped model (`paths.SHIPPED_MODELS`: "protein_performer_default",
-    "protein_performer_causal", "family_pf00014", "family_pf00595"); with no path, the shipped
-    default model `checkpoints/protein_performer_default/`."""
+    "protein_performer_causal", "family_pf00014", "family_pf00595", and the two families' models
+    that read their columns C→N, "family_pf00014_reverse" and "family_pf00595_reverse"); with no
+    path, the shipped default model `checkpoints/protein_performer_default/`."""
     from protein_performer.model.io import load_model as load
     from protein_performer.paths import SHIPPED_MODELS
 

@@ -30,10 +30,16 @@ SHIPPED_FAMILY_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00595.ckpt"
 PF00014_DIR = DATA_DIR / "families" / "PF00014"
 # The shipped Kunitz family model that `make analyze` shows beside the general model.
 SHIPPED_KUNITZ_CHECKPOINT = CHECKPOINTS_DIR / "family_pf00014.ckpt"
+# The same recipes reading the columns C→N (`--data.direction reverse`): the other half of each
+# family's direction ensemble (`analysis.ensemble`).
+SHIPPED_FAMILY_REVERSE = CHECKPOINTS_DIR / "family_pf00595_reverse.ckpt"
+SHIPPED_KUNITZ_REVERSE = CHECKPOINTS_DIR / "family_pf00014_reverse.ckpt"
 # Shipped models by name, for `pp.load_model(name)`.
 SHIPPED_MODELS = {
     "protein_performer_default": SHIPPED_PRETRAINED,
     "protein_performer_causal": SHIPPED_CAUSAL_PRETRAINED,
     "family_pf00595": SHIPPED_FAMILY_CHECKPOINT,
     "family_pf00014": SHIPPED_KUNITZ_CHECKPOINT,
+    "family_pf00595_reverse": SHIPPED_FAMILY_REVERSE,
+    "family_pf00014_reverse": SHIPPED_KUNITZ_REVERSE,
 }

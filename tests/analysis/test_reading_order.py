@@ -31,7 +31,7 @@ from protein_performer.data.msa import read_msa
 from protein_performer.family.generate import per_column_log_likelihood, sample_aligned
 from protein_performer.model.family_info import FamilyInfo
 from protein_performer.model.performer import ProteinPerformer
-from protein_performer.paths import PF00014_DIR
+from protein_performer.paths import PF00014_DIR, PF00595_DIR
 from tests.helpers import aligned_model
 
 ALIGNMENT = PF00014_DIR / "PF00014_mgap6.fasta.gz"
@@ -136,3 +136,16 @@ def test_variant_scores_of_a_reverse_model_read_the_mutated_column(msa):
         logp = torch.log_softmax(masked_rev(tokens).logits_BLV[0, frame.position_of[4]], -1)
     by_hand = float(logp[ALIGNED_VOCAB[new]] - logp[ALIGNED_VOCAB[wt]])
     assert masked_marginals(masked_rev, frame, [variant])[0] == pytest.approx(by_hand, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["family_pf00595", "family_pf00595_reverse",
+                                  "family_pf00014", "family_pf00014_reverse"])  # fmt: skip
+def test_a_shipped_family_model_prefers_natural_rows_to_their_mirror_images(name):
+    model = pp.load_model(name)
+    assert model.family_info.direction == ("reverse" if name.endswith("reverse") else "forward")
+    alignment = PF00014_DIR if "pf00014" in name else PF00595_DIR
+    msa = read_msa(next(alignment.glob("*_mgap6.fasta.gz"))).select(rows=np.arange(0, 600, 30))
+    rows = [msa.aligned(i) for i in range(msa.depth) if "-" in msa.aligned(i)]
+    natural = pp.score(model, rows)
+    mirrored = pp.score(model, [r[::-1] for r in rows])
+    assert len(rows) >= 10 and np.mean(natural > mirrored) >= 0.9
