@@ -661,7 +661,8 @@ usage: protein-performer dms [-h] --checkpoint CHECKPOINT [--scan SCAN]
                              [--score-column SCORE_COLUMN] [--mutant-column MUTANT_COLUMN]
                              --wild-type WILD_TYPE [--offset OFFSET] [--msa MSA]
                              [--query QUERY] [--contacts CONTACTS] [--structure STRUCTURE]
-                             [--chain CHAIN] [--methods METHOD [METHOD ...]] [--n-boot N_BOOT]
+                             [--chain CHAIN] [--methods METHOD [METHOD ...]]
+                             [--min-coverage MIN_COVERAGE] [--n-boot N_BOOT]
                              [--potts-iterations POTTS_ITERATIONS] [--out OUT]
 
 `protein-performer dms`: score a deep mutational scan with any checkpoint, beside baselines.
@@ -689,6 +690,8 @@ options:
   --methods METHOD [METHOD ...], --method METHOD [METHOD ...]
                         scores to compute, one or more of masked-marginals, wt-marginals, pll,
                         causal-llr (family: --eval.methods); default: the model's usual ones
+  --min-coverage MIN_COVERAGE
+                        refuse a scan with a smaller share of its variants on --msa's columns
   --n-boot N_BOOT       bootstrap resamples
   --potts-iterations POTTS_ITERATIONS
                         L-BFGS iterations of the Potts baseline with --msa (0 skips it)

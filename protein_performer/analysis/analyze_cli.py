@@ -220,7 +220,8 @@ def _training_note(model) -> str:
     if info is None:
         return ""
     held = ", ".join(info.holdout)
-    trained = f"Trained on `{info.alignment}` ({info.n_columns} columns)"
+    order = ", read C→N" if info.direction == "reverse" else ""
+    trained = f"Trained on `{info.alignment}` ({info.n_columns} columns{order})"
     return f"{trained}; rows held out of training: {held}." if held else f"{trained}."
 
 

@@ -32,11 +32,13 @@ The model's scores are those of `protein-performer mutations` and `pp.score`
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from protein_performer import command_line
 from protein_performer.analysis.variant_scores import SCORE_METHODS
+from protein_performer.errors import UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"scores to compute, one or more of {', '.join(SCORE_METHODS)} (family: "
         "--eval.methods); default: the model's usual ones",
     )  # fmt: skip
+    parser.add_argument(
+        "--min-coverage", type=float, default=0.5,
+        help="refuse a scan with a smaller share of its variants on --msa's columns",
+    )  # fmt: skip
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument(
         "--potts-iterations", type=int, default=100,
@@ -79,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from protein_performer.analysis.family_evaluation import FamilyEvalConfig
+    from protein_performer.analysis.family_evaluation import FamilyEvalConfig, setup_evaluation
     from protein_performer.analysis.family_pipeline import evaluate_and_report
     from protein_performer.data.family_alignment import FamilyAlignment, FamilyDataConfig
     from protein_performer.model.io import load_model
@@ -110,19 +116,23 @@ def run(args: argparse.Namespace) -> int:
     if args.potts_iterations < 0:
         raise ValueError(f"--potts-iterations must be >= 0, got {args.potts_iterations}")
     models = [load_model(path) for path in args.checkpoint]
-    datamodule = None
-    if args.msa is not None:
-        holdout = sorted({name for model in models for name in held_out_of(model)})
-        datamodule = FamilyAlignment(FamilyDataConfig(msa=str(args.msa), holdout=tuple(holdout)))
-    cfg = FamilyEvalConfig(
-        scan=str(args.scan) if args.scan else None, score_column=args.score_column or "",
-        wild_type=str(args.wild_type), offset=args.offset, query=args.query,
-        contacts=str(args.contacts) if args.contacts else None,
-        structure=str(args.structure) if args.structure else None, chain=args.chain,
-        methods=tuple(args.methods) if args.methods else None, n_boot=args.n_boot,
-        mutant_column=args.mutant_column,
-        potts_iterations=args.potts_iterations,
-    )  # fmt: skip
+    try:
+        datamodule = None
+        if args.msa is not None:
+            holdout = tuple(sorted({name for model in models for name in held_out_of(model)}))
+            datamodule = FamilyAlignment(FamilyDataConfig(msa=str(args.msa), holdout=holdout))
+        cfg = FamilyEvalConfig(
+            scan=str(args.scan) if args.scan else None, score_column=args.score_column or "",
+            wild_type=str(args.wild_type), offset=args.offset, query=args.query,
+            contacts=str(args.contacts) if args.contacts else None,
+            structure=str(args.structure) if args.structure else None, chain=args.chain,
+            methods=tuple(args.methods) if args.methods else None, n_boot=args.n_boot,
+            mutant_column=args.mutant_column, min_coverage=args.min_coverage,
+            potts_iterations=args.potts_iterations,
+        )  # fmt: skip
+        evaluation = setup_evaluation(datamodule, cfg)
+    except ValueError as error:
+        raise UserError(dms_flags(str(error))) from None
     extra: dict[str, object] = {"checkpoint": str(args.checkpoint[0])}
     if datamodule is not None:
         extra["held_out_of_baselines"] = list(datamodule.config.holdout)
@@ -130,9 +140,27 @@ def run(args: argparse.Namespace) -> int:
         extra["ensemble"] = {name: str(path) for name, path in zip(names, args.checkpoint,
                                                                      strict=True)}  # fmt: skip
     evaluate_and_report(models[0], datamodule, cfg, args.out, name=names[0],
-                        members=list(zip(names[1:], models[1:], strict=True)),
-                        extra=extra)  # fmt: skip
+                        members=list(zip(names[1:], models[1:], strict=True)), extra=extra,
+                        evaluation=evaluation)  # fmt: skip
     return 0
+
+
+# The family command's evaluation settings (`--eval.*`, `FamilyEvalConfig`) as dms spells them.
+DMS_FLAGS = {
+    "scan": "--scan", "score_column": "--score-column", "mutant_column": "--mutant-column",
+    "wild_type": "--wild-type", "offset": "--offset", "query": "--query",
+    "contacts": "--contacts", "structure": "--structure", "chain": "--chain",
+    "methods": "--methods", "n_boot": "--n-boot", "potts_iterations": "--potts-iterations",
+    "min_coverage": "--min-coverage",
+}  # fmt: skip
+
+
+def dms_flags(message: str) -> str:
+    """`message` with the family command's `--eval.*` flags named as dms flags."""
+    message = message.replace("(--data.holdout)", "(held out of a --checkpoint's training)")
+    return re.sub(r"(?:--)?eval\.([a-z_-]+)",
+                  lambda m: DMS_FLAGS.get(m.group(1).replace("-", "_"), m.group(0)),
+                  message)  # fmt: skip
 
 
 def held_out_of(model) -> tuple[str, ...]:

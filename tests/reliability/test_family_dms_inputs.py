@@ -188,6 +188,9 @@ def cases(p: Paths) -> list[Case]:
         Case("dms --contacts and --structure", dms(bom, "--msa", small, "--contacts",
              str(FAMILY / "PF00595_struct.dat"), "--structure",
              str(ROOT / "data" / "bpti" / "5PTI.pdb"), "--chain", "A"), "--structure"),
+        Case("dms low coverage names dms flags", dms(SCAN, "--msa", small, "--query", QUERY,
+             "--min-coverage", "0.99"), "below --min-coverage 0.99; is it a scan of this "
+             "family's protein, with the right --wild-type and --offset?"),
         Case("dms one checkpoint twice", dms(bom, "--checkpoint", str(mlm)), "given twice"),
         *[Case(f"contacts {name}", dms(bom, "--contacts", str(p.contacts(name)), "--msa",
                str(p.msa("slice")), "--query", QUERY), p.contacts(name).name)
