@@ -659,7 +659,7 @@ kebab-case (--eval.n-boot is --eval.n_boot)
     "dms": """\
 usage: protein-performer dms [-h] --checkpoint CHECKPOINT [--scan SCAN]
                              [--score-column SCORE_COLUMN] [--mutant-column MUTANT_COLUMN]
-                             --wild-type WILD_TYPE [--offset OFFSET] [--msa MSA]
+                             [--wild-type WILD_TYPE] [--offset OFFSET] [--msa MSA]
                              [--query QUERY] [--contacts CONTACTS] [--structure STRUCTURE]
                              [--chain CHAIN] [--methods METHOD [METHOD ...]]
                              [--min-coverage MIN_COVERAGE] [--n-boot N_BOOT]
@@ -678,7 +678,8 @@ options:
   --mutant-column MUTANT_COLUMN
                         the scan's variant column
   --wild-type WILD_TYPE
-                        FASTA of the wild type
+                        FASTA of the wild type (default: from the scan's mutated_sequence
+                        column, or the --query row of --msa)
   --offset OFFSET       number of the first residue
   --msa MSA             the family alignment
   --query QUERY         the wild type's row in --msa

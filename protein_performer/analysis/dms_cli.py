@@ -55,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the scan's measured-score column, needed with --scan (family: --eval.score-column)",
     )  # fmt: skip
     parser.add_argument("--mutant-column", default="mutant", help="the scan's variant column")
-    parser.add_argument("--wild-type", type=Path, required=True, help="FASTA of the wild type")
+    parser.add_argument(
+        "--wild-type", type=Path, default=None,
+        help="FASTA of the wild type (default: from the scan's mutated_sequence column, or the "
+        "--query row of --msa)",
+    )  # fmt: skip
     parser.add_argument("--offset", type=int, default=1, help="number of the first residue")
     parser.add_argument("--msa", type=Path, default=None, help="the family alignment")
     parser.add_argument("--query", default=None, help="the wild type's row in --msa")
@@ -123,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
             datamodule = FamilyAlignment(FamilyDataConfig(msa=str(args.msa), holdout=holdout))
         cfg = FamilyEvalConfig(
             scan=str(args.scan) if args.scan else None, score_column=args.score_column or "",
-            wild_type=str(args.wild_type), offset=args.offset, query=args.query,
+            wild_type=str(args.wild_type) if args.wild_type else None, offset=args.offset,
+            query=args.query,
             contacts=str(args.contacts) if args.contacts else None,
             structure=str(args.structure) if args.structure else None, chain=args.chain,
             methods=tuple(args.methods) if args.methods else None, n_boot=args.n_boot,

@@ -231,7 +231,7 @@ PARSER_CASES = [
     ("msa", ["msa", "--bogus-flag"], "--query"),
     ("embed", ["embed", "--bogus-flag"], "--out"),
     ("mutations", ["mutations", "--bogus-flag"], "--sequence"),
-    ("dms", ["dms", "--bogus-flag"], "--wild-type"),
+    ("dms", ["dms", "--bogus-flag"], "--checkpoint"),
     ("generate", ["generate", "--bogus-flag"], "--checkpoint"),
     ("score", ["score", "--bogus-flag"], "--fasta"),
     ("bench", ["bench", "attention", "--bogus-flag"], "--bogus-flag"),

@@ -27,6 +27,7 @@ FAMILY_EXTRA = [
     "--data.valid_fraction", "0.25", "--data.test_fraction", "0.25",
 ]  # fmt: skip
 MSA_EXTRA = ["--iterations", "2", "--bitscore", "0.2", "--cpus", "1"]
+DMS_EXTRA = ["--n-boot", "10", "--potts-iterations", "2"]
 
 
 def guide_commands() -> list[list[str]]:
@@ -74,6 +75,7 @@ def guide_dir(tmp_path_factory) -> Path:
                  "DLG4_RAT/313-391")  # fmt: skip
     _write_fasta(out / "PF00595.a3m", pdz)
     shutil.copy(DATA / "bpti" / "5PTI.pdb", out / "5PTI.pdb")
+    shutil.copy(DATA / "families" / "PF00595" / "PF00595_struct.dat", out)
     # The DLG4_RAT scan in the ProteinGym layout: numbered from 1, with mutated_sequence.
     wild_type = next(iter(iter_fasta(DATA / "families" / "PF00595" / "DLG4_RAT_PDZ3_wt.fasta")))
     wt = wild_type.sequence
@@ -104,7 +106,7 @@ def test_guide_commands_run(guide_dir, monkeypatch):
         assert argv[0] == "protein-performer", argv
         command, rest = argv[1], argv[2:]
         extra = {"family": FAMILY_EXTRA + ["--data.cache_dir", str(guide_dir / "cache")],
-                 "msa": MSA_EXTRA}[command]  # fmt: skip
+                 "msa": MSA_EXTRA, "dms": DMS_EXTRA}[command]  # fmt: skip
         assert cli.main([command, *rest, *extra]) == 0, argv
     runs = guide_dir / "runs"
     # Three ranges for each of the Jacobian, attention, the position-attention layer and Potts.
@@ -112,3 +114,5 @@ def test_guide_commands_run(guide_dir, monkeypatch):
     pdz = (runs / "pdz" / "family" / "report.md").read_text()
     assert "Variant effects" in pdz and "hmmalign" in pdz
     assert not (runs / "kunitz" / "family" / "scores.tsv").exists()
+    both = (guide_dir / "reports" / "pdz_both" / "report.md").read_text()
+    assert "ensemble of 2" in both and "ensemble jacobian" in both
