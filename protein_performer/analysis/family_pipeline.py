@@ -137,7 +137,8 @@ def evaluate_and_report(
     if more_sections is not None:
         sections += more_sections(out_dir)
     text = "\n".join(sections) or "No evaluation inputs (--eval.scan, --eval.contacts, ...).\n"
-    (out_dir / "report.md").write_text(f"# Family evaluation: {name}\n\n{text}")
+    title = " + ".join([name, *(member_name for member_name, _ in members)])
+    (out_dir / "report.md").write_text(f"# Family evaluation: {title}\n\n{text}")
     _figures(evaluation, out_dir)
     print(f"\n{text}\n(written to {out_dir})", flush=True)
     return evaluation

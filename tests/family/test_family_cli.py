@@ -129,3 +129,5 @@ def test_dms_scores_an_ensemble_of_both_reading_orders(small_family, tmp_path):
             data["contacts"]
         )
     assert "potts" in data["contacts"]
+    title = (out / "report.md").read_text().splitlines()[0]
+    assert title == f"# Family evaluation: {names[0]} + {names[1]}"
