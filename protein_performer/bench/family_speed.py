@@ -51,10 +51,12 @@ def load_line() -> str:
 
 
 def recipe(
-    width: int, batch_size: int | None = None, msa: Path = MSA, cache_dir: str | None = None
-):
+    width: int, batch_size: int | None = None, msa: Path = MSA, cache_dir: str | None = None,
+    d_model: int | None = None,
+):  # fmt: skip
     """(model config, optim config, trainer config, data module) of the family recipe, the
-    alignment's columns tiled to `width` (None: as they are)."""
+    alignment's columns tiled to `width` (None: as they are); `d_model` widens the model, its
+    feed-forward kept at 4 × d_model as in the recipe (None: the recipe's width)."""
     from protein_performer.data.family import FamilyDataConfig, FamilyDataModule, FamilyItems
     from protein_performer.family.family_cli import RECIPE, RECIPE_PRESET
     from protein_performer.family.train import fit_model_config
@@ -73,7 +75,10 @@ def recipe(
     if width:
         for split, items in datamodule.items.items():
             datamodule.alignment.items[split] = FamilyItems([tile(t, width) for t in items.tokens])
-    model_cfg = fit_model_config(preset(RECIPE_PRESET, **section["model"]), datamodule)
+    model = dict(
+        section["model"], **({"d_model": d_model, "d_ff": 4 * d_model} if d_model else {})
+    )
+    model_cfg = fit_model_config(preset(RECIPE_PRESET, **model), datamodule)
     return (
         model_cfg,
         OptimConfig(**section["optim"]),
@@ -262,11 +267,12 @@ def measure_training(
     run_dir: Path,
     msa: Path = MSA,
     cache_dir: str | None = None,
+    d_model: int | None = None,
 ) -> dict:
     from protein_performer.training.lit_module import ProteinLM
 
     model_cfg, optim_cfg, trainer_values, datamodule, trainer_type = recipe(
-        width, batch_size, msa, cache_dir
+        width, batch_size, msa, cache_dir, d_model
     )
     module = ProteinLM(model_cfg, optim_cfg)
     clip = trainer_values.get("gradient_clip_val", trainer_type().gradient_clip_val)
@@ -286,6 +292,7 @@ def measure_training(
 
     variants["bare, chunk min(128, L)"] = former
     result: dict = {
+        "d_model": model_cfg.d_model,
         "length": int(batch["tokens"].shape[1]),
         "batch": int(batch["tokens"].shape[0]),
         "tokens_per_step": tokens,
@@ -328,7 +335,8 @@ def measure_training(
 
 def format_training(result: dict) -> str:
     lines = [
-        f"L = {result['length']}, batch {result['batch']}: {result['tokens_per_step']} "
+        f"d_model {result['d_model']}, L = {result['length']}, batch {result['batch']}: "
+        f"{result['tokens_per_step']} "
         f"tokens, {result['gflop_per_step']:.2f} GFLOP per step (fwd + bwd)"
     ]
     for n, row in result["threads"].items():
@@ -373,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="torch threads (default 1 2, --quick 1)",
     )
+    parser.add_argument(
+        "--model-widths", type=int, nargs="+", default=[0],
+        help="model widths d_model, feed-forward 4 x d_model (0: the recipe's 64; default 0)",
+    )  # fmt: skip
     parser.add_argument("--steps", type=int, default=8, help="timed steps per block")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved blocks per variant")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
@@ -403,16 +415,19 @@ def main(argv: list[str] | None = None) -> int:
     print(results["load_start"], flush=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for width in [] if args.eval_only else args.widths:
+            shapes = [] if args.eval_only else [(w, d) for d in args.model_widths
+                                                     for w in args.widths]  # fmt: skip
+            for width, d_model in shapes:
                 result = measure_training(
                     width,
                     args.threads,
                     args.steps,
                     args.repeats,
                     args.batch_size,
-                    Path(tmp) / f"w{width}",
+                    Path(tmp) / f"w{width}_d{d_model}",
                     args.msa,
                     args.cache_dir,
+                    d_model or None,
                 )
                 results["training"].append(result)
                 print(format_training(result), flush=True)

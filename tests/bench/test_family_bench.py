@@ -34,10 +34,12 @@ def test_quick_family_bench_measures_training_and_evaluation(tmp_path):
     msa.write_text("\n".join(lines) + "\n")
     out = tmp_path / "family.json"
     argv = ["family", "--quick", "--msa", str(msa), "--cache-dir", str(tmp_path / "cache"),
-            "--widths", "30", "--json", str(out)]  # fmt: skip
+            "--widths", "30", "--model-widths", "0", "32", "--json", str(out)]  # fmt: skip
     assert bench_cli.main(argv) == 0
     result = json.loads(out.read_text())
-    (training,) = result["training"]
+    training, narrow = result["training"]
+    assert (training["d_model"], narrow["d_model"]) == (64, 32)
+    assert narrow["gflop_per_step"] < training["gflop_per_step"]
     assert training["length"] == 32 and training["batch"] == 4
     assert training["gflop_per_step"] > 0
     row = training["threads"]["1"]
