@@ -170,7 +170,9 @@ def dms_flags(message: str) -> str:
 
 def held_out_of(model) -> tuple[str, ...]:
     """The rows a family model was trained without (none for a general model)."""
-    info = getattr(model, "family_info", None)
+    from protein_performer.analysis.placement import family_of
+
+    info = family_of(model)
     return tuple(info.holdout) if info is not None else ()
 
 

@@ -35,6 +35,5 @@ def standardised(scores_CC: np.ndarray) -> np.ndarray:
 def mean_contact_map(maps_MCC: list[np.ndarray]) -> np.ndarray:
     """[C, C] the mean of the members' standardised maps; a pair one member does not rank is
     not ranked."""
-    standard_MCC = np.stack([standardised(m) for m in maps_MCC])
-    ranked_CC = np.isfinite(standard_MCC).all(axis=0)
-    return np.where(ranked_CC, np.where(ranked_CC, standard_MCC, 0.0).mean(axis=0), -np.inf)
+    # A standardised map is finite or -inf, so the mean is -inf wherever one member's is.
+    return np.stack([standardised(m) for m in maps_MCC]).mean(axis=0)

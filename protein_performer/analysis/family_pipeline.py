@@ -75,8 +75,8 @@ def evaluate(
         if members:
             prefixes = [f"{member_name} " for member_name, _ in ensemble]
             methods_M = [
-                add_contacts(evaluation, member, f"{member_name} ")
-                for member_name, member in ensemble
+                add_contacts(evaluation, member, prefix)
+                for (_, member), prefix in zip(ensemble, prefixes, strict=True)
             ]
             add_ensemble_contacts(evaluation, prefixes, methods_M)
         else:

@@ -58,7 +58,7 @@ def per_column_log_likelihood(model, tokens_NC: np.ndarray, batch_size: int = 25
     """[N] mean log p(x_t | x_<t) over the columns and `<eos>` (causal aligned model; rows in
     column order, read in the model's order)."""
     out = []
-    ordered_NC = np.ascontiguousarray(in_reading_order(tokens_NC, direction_of(model)))
+    ordered_NC = in_reading_order(tokens_NC, direction_of(model))
     for start in range(0, len(tokens_NC), batch_size):
         rows = torch.from_numpy(ordered_NC[start : start + batch_size].astype(np.int64))
         framed = torch.cat(
