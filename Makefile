@@ -56,8 +56,9 @@ FAMILY_ARGS ?=
 family: $(STAMP) ## Train the default family model on PF00595 (PDZ); DMS + contact tables (FAMILY_CONFIG=...)
 	$(VENV)/bin/protein-performer family --config $(FAMILY_CONFIG) $(FAMILY_ARGS)
 
-family-bench: $(STAMP) ## Family-model ablation and the shipped-family benchmark -> docs/FAMILIES.md
+family-bench: $(STAMP) ## Family-model ablation, then models and ensembles on both families -> docs/FAMILIES.md
 	$(PY) -m protein_performer.family.bench --out docs/FAMILIES.md $(FAMILY_ARGS)
+	$(PY) -m protein_performer.family.ensemble_bench --out docs/FAMILIES.md --jobs 2
 
 analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity, contacts (CHECKPOINT=…, default: the shipped model)
 	$(VENV)/bin/protein-performer analyze $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))

@@ -1,6 +1,6 @@
-"""The `python -m` tools (gpu_check, experiments.*, family.bench, notebook_check,
-training.throughput) and `bench family` end a usage error like every command: exit status 2
-and one stderr line `prog: error: ...` naming the flag at fault."""
+"""The `python -m` tools (gpu_check, experiments.*, family.bench, family.ensemble_bench,
+notebook_check, training.throughput) and `bench family` end a usage error like every command:
+exit status 2 and one stderr line `prog: error: ...` naming the flag at fault."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ CASES = [
      "--bogus-flag"),
     ("family-bench", "protein_performer.family.bench", ["--bogus-flag"], "--bogus-flag"),
     ("family-bench-switch", "protein_performer.family.bench", ["--ship", "maybe"], "--ship"),
+    ("family-ensemble-bench", "protein_performer.family.ensemble_bench", ["--jobs", "two"],
+     "--jobs"),
+    ("family-ensemble-bench-switch", "protein_performer.family.ensemble_bench",
+     ["--collect-only", "maybe"], "--collect-only"),
     ("bench-family-switch", "protein_performer.bench.family_speed", ["--eval", "maybe"],
      "--eval"),
     ("notebook-check", "protein_performer.notebook_check", ["--bogus-flag"], "notebooks"),

@@ -1,0 +1,259 @@
+"""`make family-bench`, second part: single family models and their ensembles on both dev
+families (PDZ with the DLG4_RAT scan, Kunitz with 5PTI), one reading order, seed or width at a
+time, into docs/FAMILIES.md.
+
+Each member is `protein-performer family --config <the family's config> <overrides>` (one
+thread, `--jobs` at a time, without the Potts fit and the samples, which the ensembles' `dms`
+runs do); each ensemble is one `protein-performer dms` over its members' best checkpoints, with
+the PSSM and the Potts model refitted on the members' training rows. A member whose run already
+holds `family/evaluation.json` is not trained again (remove the run to retrain it); every
+ensemble's `dms` runs again. The single models' rows are read from the four-model ensembles,
+where every member is scored beside the others.
+
+    python -m protein_performer.family.ensemble_bench [--jobs 2] [--runs-dir runs]
+    python -m protein_performer.family.ensemble_bench --collect-only    # rebuild the table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from protein_performer import command_line, markdown_blocks
+from protein_performer.analysis.dms_cli import DMS_FLAGS
+
+# family -> its `family` config; the `dms` flags are read from the config's data and eval.
+FAMILIES = {"pdz": "configs/family.yaml", "kunitz": "configs/family_pf00014.yaml"}
+WIDE = ["--model.d_model", "128", "--model.d_ff", "512"]
+REVERSE = ["--data.direction", "reverse"]
+SEED1 = ["--seed", "1"]
+# member -> (what it is, overrides of the family's config)
+MEMBERS: dict[str, tuple[str, list[str]]] = {
+    "d64_fwd_s0": ("the recipe: 64 wide, N→C, seed 0", []),
+    "d64_rev_s0": ("C→N", REVERSE),
+    "d64_fwd_s1": ("seed 1", SEED1),
+    "d64_rev_s1": ("C→N, seed 1", [*REVERSE, *SEED1]),
+    "d128_fwd_s0": ("128 wide (d_ff 512)", WIDE),
+    "d128_rev_s0": ("128 wide, C→N", [*WIDE, *REVERSE]),
+    "d128_fwd_s1": ("128 wide, seed 1", [*WIDE, *SEED1]),
+    "d128_rev_s1": ("128 wide, C→N, seed 1", [*WIDE, *REVERSE, *SEED1]),
+}  # fmt: skip
+# ensemble -> (what it is, members); the four-model ensembles also give the single rows.
+ENSEMBLES: dict[str, tuple[str, list[str]]] = {
+    "d64_both_s0": ("both orders, seed 0", ["d64_fwd_s0", "d64_rev_s0"]),
+    "d64_both_s1": ("both orders, seed 1", ["d64_fwd_s1", "d64_rev_s1"]),
+    "d64_four": ("both orders, both seeds", ["d64_fwd_s0", "d64_rev_s0", "d64_fwd_s1",
+                                              "d64_rev_s1"]),
+    "d128_both_s0": ("128 wide, both orders, seed 0", ["d128_fwd_s0", "d128_rev_s0"]),
+    "d128_both_s1": ("128 wide, both orders, seed 1", ["d128_fwd_s1", "d128_rev_s1"]),
+    "d128_four": ("128 wide, both orders, both seeds", ["d128_fwd_s0", "d128_rev_s0",
+                                                        "d128_fwd_s1", "d128_rev_s1"]),
+}  # fmt: skip
+FOURS = ("d64_four", "d128_four")
+READOUTS = ("jacobian", "position_attention")
+# The contact truth each family is read against: PF00595's column map at 4.5 Å, 5PTI at Cβ 8 Å.
+THRESHOLD = {"pdz": "4.5", "kunitz": "8"}
+ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_name(family: str, member: str) -> str:
+    return f"fe_{family}_{member}"
+
+
+def checkpoint_of(family: str, member: str, runs_dir: Path) -> Path:
+    return runs_dir / run_name(family, member) / "checkpoints" / "best.ckpt"
+
+
+def dms_inputs(config_path: str) -> list[str]:
+    """The `dms` flags that score what `family --config config_path` evaluates."""
+    config = yaml.safe_load(Path(config_path).read_text())
+    flags = ["--msa", str(config["data"]["msa"])]
+    for key, value in (config.get("eval") or {}).items():
+        if key in DMS_FLAGS and value is not None and value != "":
+            flags += [DMS_FLAGS[key], str(value)]
+    return flags
+
+
+def member_command(family: str, member: str, runs_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "protein_performer.cli", "family",
+            "--config", FAMILIES[family], "--name", run_name(family, member),
+            "--runs-dir", str(runs_dir), *MEMBERS[member][1],
+            "--eval.potts_iterations", "0", "--eval.n_samples", "0",
+            "--trainer.enable_progress_bar", "false", "--overwrite", "true"]  # fmt: skip
+
+
+def dms_command(family: str, ensemble: str, runs_dir: Path) -> list[str]:
+    members = [str(checkpoint_of(family, m, runs_dir)) for m in ENSEMBLES[ensemble][1]]
+    return [sys.executable, "-m", "protein_performer.cli", "dms",
+            *[arg for path in members for arg in ("--checkpoint", path)],
+            *dms_inputs(FAMILIES[family]),
+            "--out", str(runs_dir / f"{run_name(family, ensemble)}_dms")]  # fmt: skip
+
+
+def _timed(cmd: list[str], log: Path) -> dict:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with open(log, "w") as handle:
+        code = subprocess.call(cmd, stdout=handle, stderr=subprocess.STDOUT,
+                               env={**os.environ, **ENV})  # fmt: skip
+    wall_s = time.perf_counter() - start
+    print(f"{log.stem}: exit {code}, {wall_s / 60:.1f} min", flush=True)
+    return {"exit": code, "wall_s": wall_s, "command": " ".join(cmd[2:])}
+
+
+def _trained(family: str, member: str, runs_dir: Path) -> bool:
+    return (runs_dir / run_name(family, member) / "family" / "evaluation.json").is_file()
+
+
+def train_members(runs_dir: Path, jobs: int) -> None:
+    todo = [(f, m) for f in FAMILIES for m in MEMBERS if not _trained(f, m, runs_dir)]
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda fm: _timed(member_command(*fm, runs_dir),
+                                        runs_dir / f"{run_name(*fm)}.log"), todo))  # fmt: skip
+
+
+def score_ensembles(runs_dir: Path, jobs: int) -> None:
+    todo = [(f, e) for f in FAMILIES for e in ENSEMBLES]
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda fe: _timed(dms_command(*fe, runs_dir),
+                                        runs_dir / f"{run_name(*fe)}_dms.log"), todo))  # fmt: skip
+
+
+def _evaluation(family: str, ensemble: str, runs_dir: Path) -> dict | None:
+    path = runs_dir / f"{run_name(family, ensemble)}_dms" / "evaluation.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _prefix(family: str, member: str, data: dict) -> str:
+    """The name `dms` gave `member` in `data` (`analysis.dms_cli.member_names`)."""
+    wanted = run_name(family, member)
+    return next(name for name in data["ensemble"] if name.split("/")[0] == wanted)
+
+
+def _member_rows(family: str, row: str, runs_dir: Path) -> tuple[dict, str] | None:
+    """The evaluation holding `row` (a member or an ensemble) and its key prefix there."""
+    if row in ENSEMBLES:
+        data = _evaluation(family, row, runs_dir)
+        return (data, "ensemble") if data else None
+    for four in FOURS:
+        data = _evaluation(family, four, runs_dir)
+        if data and row in ENSEMBLES[four][1]:
+            return data, _prefix(family, row, data)
+    return None
+
+
+def _spearman(data: dict, prefix: str) -> dict | None:
+    spearman = data.get("spearman", {})
+    key = next((k for k in spearman if k.startswith(prefix) and "product of experts" not in k),
+               None)  # fmt: skip
+    return spearman.get(key) if key else None
+
+
+def _contacts(data: dict, key: str, family: str) -> str:
+    scores = data.get("contacts", {}).get(key)
+    if not scores:
+        return "—"
+    long = scores[THRESHOLD[family]]["long"]
+    return f"{long['P@L']:.3f} / {long['P@L/5']:.3f}"
+
+
+def _train_minutes(row: str, runs_dir: Path) -> str:
+    members = ENSEMBLES[row][1] if row in ENSEMBLES else [row]
+    total = 0.0
+    for family in FAMILIES:
+        for member in members:
+            path = runs_dir / run_name(family, member) / "family" / "evaluation.json"
+            if not path.is_file():
+                return "—"
+            total += json.loads(path.read_text()).get("train_seconds", 0.0)
+    return f"{total / 60:.1f}"
+
+
+def _interval(row: dict, value: str, low: str, high: str, spec: str) -> str:
+    return f"{row[value]:{spec}} [{row[low]:{spec}}, {row[high]:{spec}}]"
+
+
+def table_row(row: str, runs_dir: Path) -> str | None:
+    found = {f: _member_rows(f, row, runs_dir) for f in FAMILIES}
+    if not all(found.values()):
+        return None
+    pdz, pdz_prefix = found["pdz"]
+    kunitz, kunitz_prefix = found["kunitz"]
+    rho = _spearman(pdz, pdz_prefix)
+    if rho is None:
+        return None
+    what = (ENSEMBLES if row in ENSEMBLES else MEMBERS)[row][0]
+    cells = [
+        f"{row} | {what}",
+        _interval(rho, "rho", "low", "high", ".3f"),
+        _interval(rho, "minus_potts", "minus_potts_low", "minus_potts_high", "+.3f"),
+        *[_contacts(pdz, f"{pdz_prefix} {r}", "pdz") for r in READOUTS],
+        *[_contacts(kunitz, f"{kunitz_prefix} {r}", "kunitz") for r in READOUTS],
+        _train_minutes(row, runs_dir),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def potts_row(runs_dir: Path) -> str | None:
+    pdz, kunitz = (_evaluation(f, FOURS[-1], runs_dir) for f in FAMILIES)
+    if not (pdz and kunitz):
+        return None
+    rho = next(v for k, v in pdz["spearman"].items() if k.startswith("Potts"))
+    cells = ["Potts | the Potts model of the same runs (couplings)",
+             _interval(rho, "rho", "low", "high", ".3f"), "",
+             _contacts(pdz, "potts", "pdz"), "", _contacts(kunitz, "potts", "kunitz"), "",
+             ""]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def ensemble_table(runs_dir: Path) -> str:
+    lines = [
+        "| row | models | DLG4 ρ [95 % CI] | ρ − ρ(Potts) [95 % CI] | PF00595 Jacobian "
+        "| PF00595 position attention | 5PTI Jacobian | 5PTI position attention | train min |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = [*MEMBERS, *ENSEMBLES]
+    lines += [line for row in rows if (line := table_row(row, runs_dir))]
+    if line := potts_row(runs_dir):
+        lines.append(line)
+    return "\n".join(lines)
+
+
+PROG = "python -m protein_performer.family.ensemble_bench"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_line.ArgumentParser(prog=PROG)
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (one thread each)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    parser.add_argument("--out", type=Path, default=Path("docs/FAMILIES.md"))
+    parser.add_argument("--collect-only", **command_line.SWITCH)
+    args = parser.parse_args(argv)
+    return command_line.run(PROG, lambda: _bench(args))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    for config in FAMILIES.values():
+        dms_inputs(config)  # a config the dms runs cannot read stops the bench before training
+    command_line.inputs_checked()
+    if not args.collect_only:
+        train_members(args.runs_dir, args.jobs)
+        score_ensembles(args.runs_dir, args.jobs)
+    table = ensemble_table(args.runs_dir)
+    text = args.out.read_text() if args.out.is_file() else "# Family models\n"
+    headings = {"ensembles": "Ensembles on both families"}
+    args.out.write_text(markdown_blocks.fill(text, {"ensembles": table}, headings))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
