@@ -158,7 +158,9 @@ def load_chain_atoms(path: str | Path, chain_id: str, *, flag: str = "--structur
         with _open_text(path) as handle:
             structure = parser.get_structure(path.stem, handle)
         model = next(iter(structure))
-    except (ValueError, KeyError, StopIteration, OSError) as error:
+    except StopIteration:
+        raise ValueError(f"{flag} {path}: not a readable structure (no atom records)") from None
+    except (ValueError, KeyError, OSError) as error:
         raise ValueError(f"{flag} {path}: not a readable structure ({error})") from None
     chains = {c.id: c for c in model}
     if chain_id not in chains:

@@ -49,6 +49,14 @@ def test_mmcif_gz_reads_the_same_chain_as_pdb():
     assert np.allclose(cif.cb_L3, pdb.cb_L3)
 
 
+def test_a_file_without_atoms_is_a_one_line_error_that_says_so(tmp_path):
+    text = tmp_path / "notes.pdb"
+    text.write_text("hello\nworld\n")
+    with pytest.raises(ValueError) as error:
+        load_chain_atoms(text, "A")
+    assert str(error.value) == f"--structure {text}: not a readable structure (no atom records)"
+
+
 def test_gzipped_column_map_reads_like_the_plain_one(tmp_path):
     plain = DATA / "families" / "PF00014" / "PF00014_struct.dat"
     packed = tmp_path / "PF00014_struct.dat.gz"
