@@ -56,6 +56,7 @@ ENSEMBLES: dict[str, tuple[str, list[str]]] = {
     "d128_both_s1": ("128 wide, both orders, seed 1", ["d128_fwd_s1", "d128_rev_s1"]),
     "d128_four": ("128 wide, both orders, both seeds", ["d128_fwd_s0", "d128_rev_s0",
                                                         "d128_fwd_s1", "d128_rev_s1"]),
+    "all_eight": ("both widths, both orders, both seeds", list(MEMBERS)),
 }  # fmt: skip
 FOURS = ("d64_four", "d128_four")
 READOUTS = ("jacobian", "position_attention")
