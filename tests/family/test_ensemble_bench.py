@@ -97,9 +97,11 @@ def test_table_reads_members_from_the_fours_and_ensembles_from_their_own_runs(tm
     assert rows["d128_four"][2] == "0.450 [0.410, 0.490]" and rows["d128_four"][4] == (
         "0.450 / 0.600"
     )
+    # The mean of the two families' Jacobian P@L: (0.31 + 0.16) / 2.
+    assert rows["d64_rev_s0"][8] == "0.235"
     # Each model trained a minute on each family: four models, two families.
     assert rows["d128_four"][-1].rstrip(" |") == "8.0"
     assert rows["Potts"][2] == "0.540 [0.500, 0.580]" and rows["Potts"][4] == "0.620 / 0.875"
-    assert rows["Potts"][6] == "0.377 / 0.800"
+    assert rows["Potts"][6] == "0.377 / 0.800" and rows["Potts"][8] == "0.498"
     # Pairs have no run here, so no row, rather than a row from another ensemble's run.
     assert "d64_both_s0" not in rows and "d128_both_s1" not in rows
