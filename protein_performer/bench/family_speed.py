@@ -13,6 +13,9 @@ columns to 200, i.e. L = 202 tokens with `<cls>` and `<eos>`):
 - `bare`: the same `ProteinLM.model`, loader, AdamW, schedule and clipping in a plain loop;
 - `bare, chunk min(128, L)`: the bare loop with the causal kernel's former chunk rule
   (one chunk up to 128 positions, padded to a multiple of 128 beyond);
+- `bare, per-sequence position maps`: the bare loop with the position-attention layer run
+  through the causal kernel for every sequence instead of its one shared map
+  (`SelfAttention.shares_map`);
 - a breakdown of the bare step (data, forward, loss, backward, clipping, optimiser), the share
   of the attention layers in forward + backward, the step's FLOPs (`FlopCounterMode`) and the
   fp32 GEMM rate of this CPU at the model's width and at n = 1024, all in the same process.
@@ -194,6 +197,20 @@ def former_chunks() -> Iterator[None]:
         kernels.chunk_length = current
 
 
+@contextlib.contextmanager
+def per_sequence_position_maps() -> Iterator[None]:
+    """Position-attention layers through the attention kernel for every sequence, as before
+    `SelfAttention.shares_map` built their one map once per batch."""
+    from protein_performer.model.attention import SelfAttention
+
+    current = SelfAttention.shares_map
+    SelfAttention.shares_map = lambda self, *args: False
+    try:
+        yield
+    finally:
+        SelfAttention.shares_map = current
+
+
 def breakdown(module, datamodule, steps: int, clip: float | None) -> dict[str, float]:
     """Median ms per part of a bare step, and the attention layers' fwd+bwd ms alone."""
     model = module.model.train()
@@ -290,7 +307,12 @@ def measure_training(
         with former_chunks():
             return bare_steps(module, datamodule, steps, clip)
 
+    def per_sequence() -> list[float]:
+        with per_sequence_position_maps():
+            return bare_steps(module, datamodule, steps, clip)
+
     variants["bare, chunk min(128, L)"] = former
+    variants["bare, per-sequence position maps"] = per_sequence
     result: dict = {
         "d_model": model_cfg.d_model,
         "length": int(batch["tokens"].shape[1]),
@@ -350,7 +372,7 @@ def format_training(result: dict) -> str:
         for name, step_s in row["step_s"].items():
             achieved = row["gflops"][name]
             lines.append(
-                f"    {name:<26}{step_s * 1e3:>9.1f} ms/step {row['tokens_per_s'][name]:>9.0f}"
+                f"    {name:<34}{step_s * 1e3:>9.1f} ms/step {row['tokens_per_s'][name]:>9.0f}"
                 f" tokens/s {achieved:>6.1f} GFLOP/s = {achieved / peak:.0%} of the best GEMM"
             )
         lines.append(

@@ -12,6 +12,12 @@ the FAVOR kinds, the persistent buffer `projection_MD` (saved in checkpoints; `[
 `[0, D]` for the projection-free ReLU map). `"exact"` registers no buffer, so a caller moving
 weights between kinds loads parameters only (filter out `*.projection_MD`). Features change only
 through `redraw_features(generator)`, never inside `forward`.
+
+Factored attention (queries and keys from the positions alone, `qk_BLC` of batch 1) without
+padding applies one map to every sequence: `forward` builds that `[H, L, L]` map once with
+`attention_matrix` (the same features the kernels use) and applies it to all the values as one
+GEMM per head, O(H·L²·(M + B·D)) instead of the kernel's O(B·H·L·M·D). Up to
+`SHARED_MAP_MAX_LENGTH`; the result equals the kernel's up to rounding.
 """
 
 from __future__ import annotations
@@ -23,7 +29,13 @@ from torch import nn
 from protein_performer.model import kernels
 from protein_performer.model.attention_kinds import KINDS, AttentionKind, get_kind
 
-__all__ = ["KINDS", "AttentionKind", "SelfAttention"]
+__all__ = ["KINDS", "SHARED_MAP_MAX_LENGTH", "AttentionKind", "SelfAttention"]
+
+# The longest L at which a shared factored-attention map is built ([H, L, L] floats, 16 MiB for
+# H = 4 at L = 1024). Applying it costs L·D per position and head against the causal kernel's
+# 2·M·(D+1) + C·(M+D+1) (C the chunk): below about L = 350 for the family models (M = 64,
+# D = 16) and L = 1,100 for M = 256, D = 64, so this bound keeps it to where it is cheaper.
+SHARED_MAP_MAX_LENGTH = 1024
 
 
 class SelfAttention(nn.Module):
@@ -101,14 +113,15 @@ class SelfAttention(nn.Module):
         """Input projections split into heads: three `[B, H, L, D]` tensors. Queries and keys
         are projected from `qk_BLC` where given (factored attention: positions only; it may
         broadcast over the batch), values always from `x_BLC`."""
-        split = "b l (h d) -> b h l d"
         source_BLC = x_BLC if qk_BLC is None else qk_BLC.expand_as(x_BLC)
-        return tuple(
-            rearrange(proj(inp), split, h=self.n_heads)
-            for proj, inp in (
-                (self.q_proj, source_BLC), (self.k_proj, source_BLC), (self.v_proj, x_BLC)
-            )
-        )  # fmt: skip
+        return (*self.project_qk(source_BLC), self._split(self.v_proj(x_BLC)))
+
+    def project_qk(self, source_BLC: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Queries and keys `[B, H, L, D]` projected from `source_BLC` (batch as given)."""
+        return self._split(self.q_proj(source_BLC)), self._split(self.k_proj(source_BLC))
+
+    def _split(self, x_BLC: torch.Tensor) -> torch.Tensor:
+        return rearrange(x_BLC, "b l (h d) -> b h l d", h=self.n_heads)
 
     def feature_map(self, x_BHLD: torch.Tensor, is_query: bool) -> torch.Tensor:
         """φ(x) `[B, H, L, M]` (float32 under autocast). Key features depend on that key alone, so
@@ -139,8 +152,33 @@ class SelfAttention(nn.Module):
     ) -> torch.Tensor:
         """`[B, L, C] -> [B, L, C]`; `is_pad_BL` True at padding (removed as keys); `qk_BLC`:
         the source of queries and keys, if not `x_BLC` (see `project_qkv`)."""
+        if self.shares_map(x_BLC, is_pad_BL, qk_BLC):
+            return self.merge_heads_and_project(self.attend_shared(x_BLC, qk_BLC))
         q_BHLD, k_BHLD, v_BHLD = self.project_qkv(x_BLC, qk_BLC)
         return self.merge_heads_and_project(self.attend(q_BHLD, k_BHLD, v_BHLD, is_pad_BL))
+
+    def shares_map(
+        self, x_BLC: torch.Tensor, is_pad_BL: torch.Tensor | None, qk_BLC: torch.Tensor | None
+    ) -> bool:
+        """Whether every sequence of the batch gets the same map: queries and keys from one
+        source of batch 1 (factored attention), no padding, L ≤ `SHARED_MAP_MAX_LENGTH`, and no
+        attention-probability dropout in play (which draws a mask per sequence)."""
+        return (
+            qk_BLC is not None
+            and qk_BLC.shape[0] == 1
+            and is_pad_BL is None
+            and x_BLC.shape[1] <= SHARED_MAP_MAX_LENGTH
+            and not (self.training and self.dropout > 0 and not self.spec.is_favor)
+        )
+
+    def attend_shared(self, x_BLC: torch.Tensor, qk_1LC: torch.Tensor) -> torch.Tensor:
+        """Factored attention through its one map: `[H, L, L]` from `attention_matrix`, applied
+        to every sequence's values, `[B, H, L, D]` in the dtype of the values."""
+        q_1HLD, k_1HLD = self.project_qk(qk_1LC)
+        v_BHLD = self._split(self.v_proj(x_BLC))
+        map_HLL = self.spec.attention_matrix(self, q_1HLD, k_1HLD, None)[0]
+        out_BHLD = torch.einsum("hij,bhjd->bhid", map_HLL, v_BHLD.to(map_HLL.dtype))
+        return out_BHLD.to(v_BHLD.dtype)
 
     def attention_matrix(
         self,

@@ -43,7 +43,9 @@ def test_quick_family_bench_measures_training_and_evaluation(tmp_path):
     assert training["length"] == 32 and training["batch"] == 4
     assert training["gflop_per_step"] > 0
     row = training["threads"]["1"]
-    assert set(row["step_s"]) == {"lightning", "bare", "bare, chunk min(128, L)"}
+    assert set(row["step_s"]) == {
+        "lightning", "bare", "bare, chunk min(128, L)", "bare, per-sequence position maps"
+    }
     assert all(0 < v < 60 for v in row["step_s"].values())
     assert math.isfinite(row["lightning_over_bare"]) and row["lightning_over_bare"] > 0
     assert row["gemm_gflops"]["square"] > 0.1 and row["breakdown_ms"]["forward"] > 0

@@ -15,6 +15,7 @@ from protein_performer.analysis.position_attention import (
 )
 from protein_performer.constants import CLS_ID, EOS_ID, MASK_ID, STANDARD_IDS
 from protein_performer.generation.decoder import prefill
+from protein_performer.model.attention import SHARED_MAP_MAX_LENGTH, SelfAttention
 from protein_performer.model.attention_kinds import KINDS
 from protein_performer.model.config import preset
 from protein_performer.model.performer import ProteinPerformer
@@ -46,6 +47,54 @@ def test_position_layer_map_is_the_same_for_every_sequence(objective):
     torch.testing.assert_close(maps_NBHLL[0, 0], maps_NBHLL[0, 2])
     # the ordinary layer above it reads the residues, so its maps differ between sequences
     assert (maps_NBHLL[1, 0] - maps_NBHLL[1, 1]).abs().max() > 1e-4
+
+
+def _outputs_and_grads(model, tokens_BL, is_pad_BL=None):
+    logits_BLV = model(tokens_BL, is_pad_BL).logits_BLV
+    grads = torch.autograd.grad(logits_BLV.square().sum(), list(model.parameters()))
+    return logits_BLV, grads
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("objective", ["causal", "mlm"])
+def test_shared_map_equals_the_kernel_in_outputs_and_gradients(kind, objective, monkeypatch):
+    model = _model(kind=kind, objective=objective).double().train()
+    tokens_BL = torch.randint(5, 25, (4, 17))
+    calls = []
+    shared = SelfAttention.attend_shared
+    monkeypatch.setattr(
+        SelfAttention, "attend_shared", lambda self, *a: calls.append(1) or shared(self, *a)
+    )
+    logits_BLV, grads = _outputs_and_grads(model, tokens_BL)
+    assert calls == [1]  # the position layer took the shared map, the other layer did not
+    monkeypatch.setattr(SelfAttention, "shares_map", lambda self, *a: False)
+    kernel_BLV, kernel_grads = _outputs_and_grads(model, tokens_BL)
+    torch.testing.assert_close(logits_BLV, kernel_BLV, atol=1e-12, rtol=1e-10)
+    for grad, kernel_grad in zip(grads, kernel_grads, strict=True):
+        torch.testing.assert_close(grad, kernel_grad, atol=1e-12, rtol=1e-10)
+
+
+def test_padding_and_long_inputs_use_the_kernel():
+    layer = _model().blocks[0].attention
+    x_BLC, qk_1LC = torch.zeros(2, 9, 64), torch.zeros(1, 9, 64)
+    assert layer.shares_map(x_BLC, None, qk_1LC)
+    assert not layer.shares_map(x_BLC, torch.zeros(2, 9, dtype=torch.bool), qk_1LC)
+    assert not layer.shares_map(x_BLC, None, qk_1LC.expand(2, -1, -1))  # one source per row
+    assert not layer.shares_map(x_BLC, None, None)  # ordinary attention
+    long_BLC = torch.zeros(1, SHARED_MAP_MAX_LENGTH + 1, 64)
+    assert not layer.shares_map(long_BLC, None, long_BLC)
+
+
+def test_padded_batches_match_their_unpadded_rows():
+    model = _model().double()
+    tokens_BL = torch.randint(5, 25, (2, 11))
+    padded_BL = torch.cat([tokens_BL, torch.zeros(2, 3, dtype=torch.long)], dim=1)
+    is_pad_BL = torch.zeros(padded_BL.shape, dtype=torch.bool)
+    is_pad_BL[:, 11:] = True
+    with torch.no_grad():
+        plain_BLV = model(tokens_BL).logits_BLV  # the shared map
+        padded_BLV = model(padded_BL, is_pad_BL).logits_BLV  # the kernel, pad keys removed
+    torch.testing.assert_close(padded_BLV[:, :11], plain_BLV, atol=1e-12, rtol=1e-10)
 
 
 @pytest.mark.parametrize("kind", KINDS)
