@@ -44,7 +44,10 @@ def test_quick_family_bench_measures_training_and_evaluation(tmp_path):
     assert training["gflop_per_step"] > 0
     row = training["threads"]["1"]
     assert set(row["step_s"]) == {
-        "lightning", "bare", "bare, chunk min(128, L)", "bare, per-sequence position maps"
+        "lightning",
+        "bare",
+        "bare, chunk min(128, L)",
+        "bare, per-sequence position maps",
     }
     assert all(0 < v < 60 for v in row["step_s"].values())
     assert math.isfinite(row["lightning_over_bare"]) and row["lightning_over_bare"] > 0
