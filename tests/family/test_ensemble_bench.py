@@ -30,7 +30,9 @@ def test_member_commands_train_what_their_names_say(member, tmp_path):
     command = bench.member_command("pdz", member, tmp_path)
     _, cfg = family_cli.parse(command[command.index("family") + 1 :])
     width, direction, seed = member.split("_")
-    assert cfg.model.d_model == int(width[1:])
+    assert cfg.model.d_model == int(width[1:].removesuffix("drop"))
+    dropout = width.endswith("drop")
+    assert (cfg.model.dropout, cfg.trainer.max_steps) == ((0.2, 1500) if dropout else (0.0, 500))
     assert cfg.model.d_ff == 4 * cfg.model.d_model
     assert cfg.data.direction == {"fwd": "forward", "rev": "reverse"}[direction]
     assert cfg.seed == int(seed[1:])
@@ -87,6 +89,7 @@ def test_table_reads_members_from_the_fours_and_ensembles_from_their_own_runs(tm
     for family in bench.FAMILIES:
         _write_runs(tmp_path, family, "d64_four", 0.30)
         _write_runs(tmp_path, family, "d128_four", 0.40)
+        _write_runs(tmp_path, family, "d64drop_four", 0.50)
     table = bench.ensemble_table(tmp_path)
     rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in table.splitlines()}
     # d64_rev_s0 is the second model of d64_four: ρ and PF00595 P@L 0.31, 5PTI (Cβ 8 Å) 0.16.
@@ -94,6 +97,7 @@ def test_table_reads_members_from_the_fours_and_ensembles_from_their_own_runs(tm
     assert rows["d64_rev_s0"][3] == "-0.230 [-0.260, -0.200]"
     assert rows["d64_rev_s0"][4] == "0.310 / 0.500" and rows["d64_rev_s0"][6] == "0.160 / 0.700"
     assert rows["d128_rev_s1"][2] == "0.430 [0.390, 0.470]"
+    assert rows["d64drop_fwd_s1"][2] == "0.520 [0.480, 0.560]"
     assert rows["d128_four"][2] == "0.450 [0.410, 0.490]" and rows["d128_four"][4] == (
         "0.450 / 0.600"
     )
