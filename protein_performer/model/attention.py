@@ -31,10 +31,11 @@ from protein_performer.model.attention_kinds import KINDS, AttentionKind, get_ki
 
 __all__ = ["KINDS", "SHARED_MAP_MAX_LENGTH", "AttentionKind", "SelfAttention"]
 
-# The longest L at which a shared factored-attention map is built ([H, L, L] floats, 16 MiB for
-# H = 4 at L = 1024). Applying it costs L·D per position and head against the causal kernel's
-# 2·M·(D+1) + C·(M+D+1) (C the chunk): below about L = 350 for the family models (M = 64,
-# D = 16) and L = 1,100 for M = 256, D = 64, so this bound keeps it to where it is cheaper.
+# The longest L at which a shared factored-attention map is built ([H, L, L] floats: 16 MiB for
+# H = 4 at L = 1024). Applying it costs L·D multiply-adds per position and head, against the
+# causal kernel's 2·M·(D+1) + C·(M+D+1) (C the chunk length) for every sequence; measured
+# faster for the causal family models at L = 84 and 202 (docs/FAMILIES.md, "Speed of the
+# family loop").
 SHARED_MAP_MAX_LENGTH = 1024
 
 
