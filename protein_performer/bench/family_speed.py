@@ -38,6 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -184,31 +185,21 @@ def lightning_steps(
     return list(np.diff(clock.marks))
 
 
-@contextlib.contextmanager
-def former_chunks() -> Iterator[None]:
+def former_chunks() -> contextlib.AbstractContextManager:
     """The causal kernel's chunk rule before `kernels.chunk_length`: min(chunk_size, L)."""
     from protein_performer.model import kernels
 
-    current = kernels.chunk_length
-    kernels.chunk_length = lambda length, max_chunk, m, e: min(max_chunk, length)
-    try:
-        yield
-    finally:
-        kernels.chunk_length = current
+    return mock.patch.object(
+        kernels, "chunk_length", lambda length, max_chunk, m, e: min(max_chunk, length)
+    )
 
 
-@contextlib.contextmanager
-def per_sequence_position_maps() -> Iterator[None]:
+def per_sequence_position_maps() -> contextlib.AbstractContextManager:
     """Position-attention layers through the attention kernel for every sequence, as before
     `SelfAttention.shares_map` built their one map once per batch."""
     from protein_performer.model.attention import SelfAttention
 
-    current = SelfAttention.shares_map
-    SelfAttention.shares_map = lambda self, *args: False
-    try:
-        yield
-    finally:
-        SelfAttention.shares_map = current
+    return mock.patch.object(SelfAttention, "shares_map", lambda self, *args: False)
 
 
 def breakdown(module, datamodule, steps: int, clip: float | None) -> dict[str, float]:
