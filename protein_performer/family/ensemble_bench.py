@@ -223,12 +223,11 @@ def table_row(row: str, runs_dir: Path) -> str | None:
 
 def potts_row(runs_dir: Path) -> str | None:
     # Every member trains on the same rows, so any four's refitted Potts model will do.
-    found = [(pdz, kunitz) for four in FOURS
-             if (pdz := _evaluation("pdz", four, runs_dir))
-             and (kunitz := _evaluation("kunitz", four, runs_dir))]  # fmt: skip
-    if not found:
+    pairs = ((_evaluation("pdz", four, runs_dir), _evaluation("kunitz", four, runs_dir))
+             for four in FOURS)  # fmt: skip
+    pdz, kunitz = next((pair for pair in pairs if all(pair)), (None, None))
+    if not (pdz and kunitz):
         return None
-    pdz, kunitz = found[0]
     rho = next(v for k, v in pdz["spearman"].items() if k.startswith("Potts"))
     pdz_long, kunitz_long = _long(pdz, "potts", "pdz"), _long(kunitz, "potts", "kunitz")
     cells = ["Potts | the Potts model of the same runs (couplings)",
