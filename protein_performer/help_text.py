@@ -454,10 +454,12 @@ usage: protein-performer family [--config CONFIG] [--name NAME] [--runs-dir RUNS
                                 [--data.max_row_gaps MAX_ROW_GAPS]
                                 [--data.valid_fraction VALID_FRACTION]
                                 [--data.test_fraction TEST_FRACTION] [--data.holdout HOLDOUT]
-                                [--data.batch_size BATCH_SIZE] [--data.mask_prob MASK_PROB]
-                                [--data.seed SEED] [--data.num_workers NUM_WORKERS]
-                                [--data.cache_dir CACHE_DIR] [--eval CONFIG]
-                                [--eval.scan SCAN] [--eval.score_column SCORE_COLUMN]
+                                [--data.batch_size BATCH_SIZE]
+                                [--data.batch_tokens BATCH_TOKENS]
+                                [--data.mask_prob MASK_PROB] [--data.seed SEED]
+                                [--data.num_workers NUM_WORKERS] [--data.cache_dir CACHE_DIR]
+                                [--eval CONFIG] [--eval.scan SCAN]
+                                [--eval.score_column SCORE_COLUMN]
                                 [--eval.mutant_column MUTANT_COLUMN]
                                 [--eval.wild_type WILD_TYPE] [--eval.offset OFFSET]
                                 [--eval.query QUERY] [--eval.min_coverage MIN_COVERAGE]
@@ -514,7 +516,7 @@ Shape and behaviour of a `ProteinPerformer`. Defaults are the paper's protein mo
                         (type: int, default: 36)
   --model.d_ff D_FF     (type: int, default: 1024)
   --model.dropout DROPOUT
-                        (type: float, default: 0.0)
+                        (type: float, default: 0.2)
   --model.attention ATTENTION
                         (type: str, default: favor-softmax)
   --model.objective {mlm,causal}
@@ -550,7 +552,7 @@ Optimiser and learning-rate schedule; defaults are the paper's recipe:
 What Lightning's Trainer and our callbacks need; every field can be set from YAML:
   --trainer CONFIG      Path to a configuration file.
   --trainer.max_steps MAX_STEPS
-                        (type: int, default: 500)
+                        (type: int, default: 1500)
   --trainer.max_time MAX_TIME
                         (type: str | null, default: null)
   --trainer.val_check_interval VAL_CHECK_INTERVAL
@@ -619,6 +621,8 @@ Where the alignment is and how it becomes training items:
                         (type: tuple[str, ...] | str, default: ())
   --data.batch_size BATCH_SIZE
                         (type: int, default: 128)
+  --data.batch_tokens BATCH_TOKENS
+                        (type: int | null, default: 10752)
   --data.mask_prob MASK_PROB
                         (type: float, default: 0.15)
   --data.seed SEED      (type: int, default: 0)

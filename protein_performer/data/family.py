@@ -70,6 +70,12 @@ class FamilyDataModule(L.LightningDataModule):
     def unigram_counts(self, include_eos: bool = False) -> np.ndarray:
         return self.alignment.unigram_counts(include_eos)
 
+    @property
+    def batch_rows(self) -> int:
+        """Rows per batch of every loader: `FamilyDataConfig.batch_rows` of the longest
+        training item."""
+        return self.config.batch_rows(max((len(t) for t in self.items["train"].tokens), default=1))
+
     def _collator(self, *, train: bool):
         if self.objective == "causal":
             return CausalCollator()
@@ -88,7 +94,7 @@ class FamilyDataModule(L.LightningDataModule):
         )
         return DataLoader(
             self.items["train"],
-            batch_size=self.config.batch_size,
+            batch_size=self.batch_rows,
             sampler=sampler,
             collate_fn=self._collator(train=True),
             num_workers=self.config.num_workers,
@@ -97,7 +103,7 @@ class FamilyDataModule(L.LightningDataModule):
     def _eval_loader(self, split: str) -> DataLoader:
         return DataLoader(
             self.items[split],
-            batch_size=self.config.batch_size,
+            batch_size=self.batch_rows,
             collate_fn=self._collator(train=False),
             num_workers=self.config.num_workers,
         )

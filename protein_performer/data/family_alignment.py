@@ -62,8 +62,11 @@ class FamilyDataConfig:
     # by the entry name before the slash (`BPT1_BOVIN`): e.g. the protein a model is judged on.
     # A list, or one string of comma-separated names (`--data.holdout BPT1_BOVIN,BPT2_BOVIN`).
     holdout: tuple[str, ...] | str = ()
-    # Rows per batch, and MLM selection probability.
+    # Rows per batch, at most, and tokens per batch, at most (rows × the longest item; None:
+    # no cap). The cap is PF00595's 128 rows of 84 tokens, so a longer family takes fewer rows
+    # a step and its step costs about what the dev families' does.
     batch_size: int = 128
+    batch_tokens: int | None = 128 * 84
     mask_prob: float = 0.15
     # Seeds the weighted sampler and the evaluation masks.
     seed: int = 0
@@ -84,6 +87,8 @@ class FamilyDataConfig:
             raise ValueError("direction 'reverse' needs view 'aligned' (it reverses the columns)")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.batch_tokens is not None and self.batch_tokens < 1:
+            raise ValueError(f"batch_tokens must be >= 1 or None, got {self.batch_tokens}")
         if not 0 <= self.valid_fraction + self.test_fraction < 1:
             raise ValueError("valid_fraction + test_fraction must be in [0, 1)")
 
@@ -91,6 +96,13 @@ class FamilyDataConfig:
     def vocab_size(self) -> int:
         """Vocabulary a model of this view needs: the aligned view adds the gap token."""
         return ALIGNED_VOCAB_SIZE if self.view == "aligned" else VOCAB_SIZE
+
+    def batch_rows(self, item_length: int) -> int:
+        """Rows per batch for items of up to `item_length` tokens: `batch_size`, or fewer where
+        `batch_tokens` caps rows × length (one row at least)."""
+        if self.batch_tokens is None:
+            return self.batch_size
+        return max(1, min(self.batch_size, self.batch_tokens // max(item_length, 1)))
 
 
 def split_of(name: str, valid_fraction: float, test_fraction: float) -> str:

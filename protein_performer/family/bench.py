@@ -29,9 +29,9 @@ from protein_performer.paths import SHIPPED_CHECKPOINT, SHIPPED_FAMILY_CHECKPOIN
 CONFIG = "configs/family.yaml"
 SHIPPED_GENERAL = str(SHIPPED_CHECKPOINT)
 # The ablation changes one thing at a time from BASE (Performer-ReLU, causal, 300 steps, no
-# position-attention layer);
+# dropout, no position-attention layer);
 # `default` is configs/family.yaml as it stands, the recipe the ablation chose.
-BASE = ["--model.attention", DEFAULT_KIND, "--trainer.max_steps", "300",
+BASE = ["--model.attention", DEFAULT_KIND, "--trainer.max_steps", "300", "--model.dropout", "0",
         "--model.position_attention_layers", "0"]  # fmt: skip
 # name -> (what changes, overrides of configs/family.yaml)
 VARIANTS: dict[str, tuple[str, list[str]]] = {
@@ -52,8 +52,8 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
                      [*BASE, "--model.objective", "mlm", "--trainer.max_steps", "500"]),
     "position_attention": ("base, its first layer a position-attention layer",
                            [*BASE, "--model.position_attention_layers", "1"]),
-    "default": ("the default: FAVOR+ softmax, causal, one position-attention layer, 500 steps "
-                "(configs/family.yaml)", []),
+    "default": ("the default: FAVOR+ softmax, causal, one position-attention layer, dropout 0.2, "
+                "1,500 steps (configs/family.yaml)", []),
 }  # fmt: skip
 
 

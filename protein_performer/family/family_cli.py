@@ -7,7 +7,8 @@ what evaluation inputs are given: a deep mutational scan, a column contact map o
 
 The defaults are the family recipe (`RECIPE`: a 4-layer, 64-wide causal Performer with FAVOR+
 softmax features over the aligned columns, its first layer a position-attention layer whose map
-reads as contacts, weighted rows, 500 steps), chosen by the ablation in docs/FAMILIES.md.
+reads as contacts, weighted rows, dropout 0.2, 1,500 steps of at most 128 rows and 10,752 tokens),
+chosen by the ablation in docs/FAMILIES.md.
 Sections: `model` (`PerformerConfig`, from `model_preset`), `optim`, `trainer` as for
 `protein-performer train`; `data` (`FamilyDataConfig`: alignment, view, weights,
 filters) and `eval` (`FamilyEvalConfig`: scan, wild type, its row, contact map or structure).
@@ -44,13 +45,13 @@ RECIPE_PRESET = "family_l4_d64"
 RECIPE: dict[str, object] = {
     "model.attention": FAVOR_PLUS_KIND,
     "model.objective": "causal",
-    "model.dropout": 0.0,
+    "model.dropout": 0.2,
     "model.position_attention_layers": 1,
     "optim.lr": 3.0e-3,
     "optim.warmup_steps": 30,
     "optim.decay": "linear",
     "optim.weight_decay": 0.1,
-    "trainer.max_steps": 500,
+    "trainer.max_steps": 1500,
     "trainer.val_check_interval": 100,
     "trainer.checkpoint_every_n_steps": 100,
     "trainer.log_every_n_steps": 20,

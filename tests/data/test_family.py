@@ -112,3 +112,15 @@ def test_the_datamodule_splits_every_row_once_and_holds_out_by_name(alignment, t
     assert dm.rows("train").tolist() == [0, 1, 2, 4] and dm.rows("valid").size == 0
     assert len(dm.items["train"]) == 4 and len(dm.items["test"]) == 1
     assert dm.neff == pytest.approx(float(dm.weights_N.sum()))
+
+
+def test_the_loaders_take_the_rows_the_token_cap_allows_for_the_longest_item(alignment, tmp_path):
+    # Items are 8 columns + <cls> + <eos> = 10 tokens: a cap of 25 tokens leaves 2 rows a batch.
+    config = FamilyDataConfig(msa=str(alignment), valid_fraction=0.0, test_fraction=0.0,
+                              holdout=("CCC_ECOLI",), batch_tokens=25,
+                              cache_dir=str(tmp_path / "c"))  # fmt: skip
+    dm = FamilyDataModule(config, objective="causal")
+    dm.setup()
+    assert dm.batch_rows == 2
+    assert [len(b["tokens"]) for b in dm.train_dataloader()] == [2, 2]
+    assert len(next(iter(dm.test_dataloader()[0]))["tokens"]) == 1

@@ -41,13 +41,30 @@ def _alignment(tmp_path, rows=ROWS, **changes) -> FamilyAlignment:
     [
         ({"view": "columns"}, "view must be 'aligned' or 'unaligned', got 'columns'"),
         ({"batch_size": 0}, "batch_size must be >= 1, got 0"),
+        ({"batch_tokens": 0}, "batch_tokens must be >= 1 or None, got 0"),
         ({"valid_fraction": 0.6, "test_fraction": 0.4}, r"must be in \[0, 1\)"),
     ],
-    ids=["view", "batch-size", "fractions"],
+    ids=["view", "batch-size", "batch-tokens", "fractions"],
 )
 def test_the_config_refuses_a_bad_setting(changes, message):
     with pytest.raises(ValueError, match=message):
         FamilyDataConfig(msa="family.fasta", **changes)
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "batch_tokens", "item_length", "rows"),
+    [
+        (128, 128 * 84, 84, 128),  # PF00595's 82 columns: the cap is its batch
+        (128, 128 * 84, 55, 128),  # shorter items: batch_size bounds the rows
+        (128, 128 * 84, 202, 53),  # 200 columns: 10,752 // 202 rows
+        (128, 100, 202, 1),  # one row at least
+        (128, None, 202, 128),  # no cap
+    ],
+)
+def test_the_token_cap_takes_fewer_rows_of_longer_items(batch_size, batch_tokens, item_length,
+                                                         rows):  # fmt: skip
+    config = FamilyDataConfig(msa="f", batch_size=batch_size, batch_tokens=batch_tokens)
+    assert config.batch_rows(item_length) == rows
 
 
 def test_the_aligned_view_needs_the_gap_in_its_vocabulary():

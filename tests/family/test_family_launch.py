@@ -204,3 +204,8 @@ def test_structure_contacts_through_the_wild_type(tmp_path, kunitz):
     assert 0 < long8["random"] < 1
     report = (tmp_path / "runs" / "run" / "family" / "report.md").read_text()
     assert "Cβ < 8 Å" in report and "Variant effects" not in report
+
+
+def test_a_token_cap_below_one_is_refused(tmp_path, kunitz):
+    code, err = family(tmp_path, kunitz, "--data.batch_tokens", "0")
+    assert_refused(tmp_path, code, err, "data.batch_tokens", ">= 1")
