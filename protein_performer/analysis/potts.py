@@ -16,8 +16,9 @@ tolerances independent of the alignment's depth. λJ' = λJ · (q − 1) · (C �
 parameters against q field parameters.
 
 The conditional fields of every row are one `embedding_bag` over the rows of J indexed by the
-row's states, so a pass costs N·C·Cq additions rather than an N × Cq × Cq one-hot product;
-identical rows are fitted once with their summed weight.
+row's states, so a pass costs N·C·Cq additions rather than an N × Cq × Cq one-hot product; its
+gradient, Xᵀ·∂f/∂field with X the rows' [N, Cq] one-hot, is a sparse product over blocks of
+rows (`CouplingFields`); identical rows are fitted once with their summed weight.
 J is kept as a full symmetric [C·q, C·q] matrix with zero diagonal blocks; L-BFGS runs on a
 free matrix whose symmetrised, masked copy is J, so its gradient is symmetric too.
 
@@ -27,6 +28,7 @@ Shapes: N rows, C columns, q states, Cq = C·q.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +128,54 @@ def symmetric_couplings(free_CqCq: torch.Tensor, mask_CqCq: torch.Tensor) -> tor
     return 0.5 * (free_CqCq + free_CqCq.T) * mask_CqCq
 
 
+# Rows per sparse block of the coupling gradient: small enough that a block of ∂f/∂field stays in
+# cache (256 rows of 82 × 21 states: 1.8 MB in float32).
+GRADIENT_BLOCK_ROWS = 256
+
+
+class CouplingFields(torch.autograd.Function):
+    """coupling_NCq[n, (i, a)] = Σ_j J[(j, x_nj), (i, a)] for flat state indices
+    `flat_NC[n, j] = j·q + x_nj`.
+
+    Forward is `embedding_bag` (a gather and sum of J's rows). Backward is ∂J = Xᵀ·∂coupling
+    with X the rows' [N, Cq] one-hot, accumulated block by block of `GRADIENT_BLOCK_ROWS` rows
+    as sparse CSR × dense products: on this CPU 2.6–2.9× faster than `embedding_bag`'s own
+    backward, which sorts and scatters N·C rows of Cq (0.18 s against 0.48 s at C = 82,
+    1.05 s against 3.0 s at C = 200, N = 15,000)."""
+
+    @staticmethod
+    def forward(ctx, J_CqCq: torch.Tensor, flat_NC: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(flat_NC)
+        ctx.n_rows_J = J_CqCq.shape[0]
+        return torch.nn.functional.embedding_bag(flat_NC, J_CqCq, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad_NCq: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (flat_NC,) = ctx.saved_tensors
+        n_rows, n_columns = flat_NC.shape
+        grad_J = grad_NCq.new_zeros(ctx.n_rows_J, grad_NCq.shape[1])
+        for start in range(0, n_rows, GRADIENT_BLOCK_ROWS):
+            flat_BC = flat_NC[start : start + GRADIENT_BLOCK_ROWS]
+            n_block = len(flat_BC)
+            # X of the block as CSR (each row's C indices ascend: column j's states start at
+            # j·q), then Xᵀ as CSR for the product.
+            onehot_BCq = _csr(
+                torch.arange(0, n_block * n_columns + 1, n_columns),
+                flat_BC.reshape(-1),
+                grad_NCq.new_ones(n_block * n_columns),
+                (n_block, ctx.n_rows_J),
+            )
+            grad_J.addmm_(onehot_BCq.t().to_sparse_csr(), grad_NCq[start : start + n_block])
+        return grad_J, None
+
+
+def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size) -> torch.Tensor:
+    with warnings.catch_warnings():  # torch marks CSR support as beta on every first use
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        # Valid by construction (ascending columns in range), so the checks are skipped.
+        return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)
+
+
 def objective(
     h_Cq: torch.Tensor,
     J_CqCq: torch.Tensor,
@@ -142,7 +192,7 @@ def objective(
     offsets_C = torch.arange(n_columns) * n_states
     flat_NC = states_NC + offsets_C
     # field_N,Cq[n, (i, a)] = h_i(a) + Σ_j J_ij(a, x_nj): row (j, x_nj) of J, summed over j.
-    coupling_NCq = torch.nn.functional.embedding_bag(flat_NC, J_CqCq, mode="sum")
+    coupling_NCq = CouplingFields.apply(J_CqCq, flat_NC)
     field_NCq = (coupling_NCq + h_Cq.reshape(1, -1)).reshape(-1, n_columns, n_states)
     log_p_NCq = torch.log_softmax(field_NCq, -1)
     log_p_NC = log_p_NCq.gather(-1, states_NC[:, :, None])[..., 0]

@@ -10,7 +10,9 @@ from protein_performer.analysis.dms import Variant
 from protein_performer.analysis.mutations import Mutation
 from protein_performer.analysis.potts import (
     GAP_STATE,
+    GRADIENT_BLOCK_ROWS,
     N_STATES,
+    CouplingFields,
     PottsConfig,
     PottsModel,
     block_mask,
@@ -83,6 +85,23 @@ def test_gradient_matches_finite_differences():
                     torch.tensor(h0), torch.tensor(down)
                 )
             assert float(grad[index]) == pytest.approx(float(diff) / (2 * eps), abs=1e-7)
+
+
+@pytest.mark.parametrize("n_rows", [1, GRADIENT_BLOCK_ROWS, 2 * GRADIENT_BLOCK_ROWS + 3])
+def test_the_block_sparse_coupling_gradient_is_embedding_bags_own(n_rows):
+    rng = np.random.default_rng(n_rows)
+    n_cols, n_states = 5, 4
+    flat = torch.tensor(
+        rng.integers(0, n_states, size=(n_rows, n_cols)) + np.arange(n_cols) * n_states
+    )
+    J = torch.tensor(rng.normal(size=(n_cols * n_states, n_cols * n_states)), requires_grad=True)
+    upstream = torch.tensor(rng.normal(size=(n_rows, n_cols * n_states)))
+    ours = CouplingFields.apply(J, flat)
+    (grad_ours,) = torch.autograd.grad(ours, J, upstream)
+    theirs = torch.nn.functional.embedding_bag(flat, J, mode="sum")
+    (grad_theirs,) = torch.autograd.grad(theirs, J, upstream)
+    torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    torch.testing.assert_close(grad_ours, grad_theirs, rtol=1e-12, atol=1e-12)
 
 
 def _gibbs_samples(h, J, n_chains, n_sweeps, rng):
