@@ -18,7 +18,8 @@ parameters against q field parameters.
 The conditional fields of every row are one `embedding_bag` over the rows of J indexed by the
 row's states, so a pass costs N·C·Cq additions rather than an N × Cq × Cq one-hot product; its
 gradient, Xᵀ·∂f/∂field with X the rows' [N, Cq] one-hot, is a sparse product over blocks of
-rows (`CouplingFields`); identical rows are fitted once with their summed weight.
+rows built once per fit (`StateRows`, `CouplingFields`); identical rows are fitted once with
+their summed weight.
 J is kept as a full symmetric [C·q, C·q] matrix with zero diagonal blocks; L-BFGS runs on a
 free matrix whose symmetrised, masked copy is J, so its gradient is symmetric too.
 
@@ -133,40 +134,33 @@ def symmetric_couplings(free_CqCq: torch.Tensor, mask_CqCq: torch.Tensor) -> tor
 GRADIENT_BLOCK_ROWS = 256
 
 
-class CouplingFields(torch.autograd.Function):
-    """coupling_NCq[n, (i, a)] = Σ_j J[(j, x_nj), (i, a)] for flat state indices
-    `flat_NC[n, j] = j·q + x_nj`.
+@dataclass(frozen=True)
+class StateRows:
+    """Rows of states in the forms the objective reads, built once per fit: the states, their
+    flat indices into J (`flat_NC[n, j] = j·q + x_nj`) and, for the coupling gradient, the
+    transposed one-hot Xᵀ of each block of `GRADIENT_BLOCK_ROWS` rows as a [Cq, rows] CSR."""
 
-    Forward is `embedding_bag` (a gather and sum of J's rows). Backward is ∂J = Xᵀ·∂coupling
-    with X the rows' [N, Cq] one-hot, accumulated block by block of `GRADIENT_BLOCK_ROWS` rows
-    as sparse CSR × dense products: on this CPU 2.6–2.9× faster than `embedding_bag`'s own
-    backward, which sorts and scatters N·C rows of Cq (0.18 s against 0.48 s at C = 82,
-    1.05 s against 3.0 s at C = 200, N = 15,000)."""
+    states_NC: torch.Tensor
+    flat_NC: torch.Tensor
+    onehot_T_blocks: tuple[torch.Tensor, ...]
 
-    @staticmethod
-    def forward(ctx, J_CqCq: torch.Tensor, flat_NC: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(flat_NC)
-        ctx.n_rows_J = J_CqCq.shape[0]
-        return torch.nn.functional.embedding_bag(flat_NC, J_CqCq, mode="sum")
-
-    @staticmethod
-    def backward(ctx, grad_NCq: torch.Tensor) -> tuple[torch.Tensor, None]:
-        (flat_NC,) = ctx.saved_tensors
-        n_rows, n_columns = flat_NC.shape
-        grad_J = grad_NCq.new_zeros(ctx.n_rows_J, grad_NCq.shape[1])
+    @classmethod
+    def of(cls, states_NC: torch.Tensor, n_states: int, dtype: torch.dtype) -> StateRows:
+        n_rows, n_columns = states_NC.shape
+        flat_NC = states_NC + torch.arange(n_columns) * n_states
+        blocks = []
         for start in range(0, n_rows, GRADIENT_BLOCK_ROWS):
             flat_BC = flat_NC[start : start + GRADIENT_BLOCK_ROWS]
             n_block = len(flat_BC)
-            # X of the block as CSR (each row's C indices ascend: column j's states start at
-            # j·q), then Xᵀ as CSR for the product.
+            # Each row's C indices ascend (column j's states start at j·q): a valid CSR.
             onehot_BCq = _csr(
                 torch.arange(0, n_block * n_columns + 1, n_columns),
                 flat_BC.reshape(-1),
-                grad_NCq.new_ones(n_block * n_columns),
-                (n_block, ctx.n_rows_J),
+                torch.ones(n_block * n_columns, dtype=dtype),
+                (n_block, n_columns * n_states),
             )
-            grad_J.addmm_(onehot_BCq.t().to_sparse_csr(), grad_NCq[start : start + n_block])
-        return grad_J, None
+            blocks.append(onehot_BCq.t().to_sparse_csr())
+        return cls(states_NC, flat_NC, tuple(blocks))
 
 
 def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size) -> torch.Tensor:
@@ -176,10 +170,36 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size) -> t
         return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)
 
 
+class CouplingFields(torch.autograd.Function):
+    """coupling_NCq[n, (i, a)] = Σ_j J[(j, x_nj), (i, a)] for the rows' flat state indices.
+
+    Forward is `embedding_bag` (a gather and sum of J's rows). Backward is ∂J = Xᵀ·∂coupling
+    with X the rows' [N, Cq] one-hot, accumulated over the blocks of `StateRows` as sparse
+    CSR × dense products: on this CPU 2.6–2.9× faster than `embedding_bag`'s own backward,
+    which sorts and scatters N·C rows of Cq (0.18 s against 0.48 s at C = 82, 1.05 s against
+    3.0 s at C = 200, N = 15,000)."""
+
+    @staticmethod
+    def forward(ctx, J_CqCq: torch.Tensor, rows: StateRows) -> torch.Tensor:
+        ctx.rows = rows
+        ctx.n_rows_J = J_CqCq.shape[0]
+        return torch.nn.functional.embedding_bag(rows.flat_NC, J_CqCq, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad_NCq: torch.Tensor) -> tuple[torch.Tensor, None]:
+        grad_J = grad_NCq.new_zeros(ctx.n_rows_J, grad_NCq.shape[1])
+        start = 0
+        for onehot_T in ctx.rows.onehot_T_blocks:
+            n_block = onehot_T.shape[1]
+            grad_J.addmm_(onehot_T, grad_NCq[start : start + n_block])
+            start += n_block
+        return grad_J, None
+
+
 def objective(
     h_Cq: torch.Tensor,
     J_CqCq: torch.Tensor,
-    states_NC: torch.Tensor,
+    rows: StateRows,
     weights_N: torch.Tensor,
     lambda_h: float,
     lambda_J: float,
@@ -189,13 +209,11 @@ def objective(
     `J_CqCq` must already be symmetric with zero diagonal blocks; `lambda_J` is the effective
     (scaled) strength."""
     n_columns, n_states = h_Cq.shape
-    offsets_C = torch.arange(n_columns) * n_states
-    flat_NC = states_NC + offsets_C
     # field_N,Cq[n, (i, a)] = h_i(a) + Σ_j J_ij(a, x_nj): row (j, x_nj) of J, summed over j.
-    coupling_NCq = CouplingFields.apply(J_CqCq, flat_NC)
+    coupling_NCq = CouplingFields.apply(J_CqCq, rows)
     field_NCq = (coupling_NCq + h_Cq.reshape(1, -1)).reshape(-1, n_columns, n_states)
     log_p_NCq = torch.log_softmax(field_NCq, -1)
-    log_p_NC = log_p_NCq.gather(-1, states_NC[:, :, None])[..., 0]
+    log_p_NC = log_p_NCq.gather(-1, rows.states_NC[:, :, None])[..., 0]
     neff = weights_N.sum()
     nll = -(weights_N @ log_p_NC.sum(1))
     # Σ_{i<j} ||J_ij||² is half the sum over the full symmetric matrix.
@@ -242,7 +260,7 @@ def fit_states(
     dtype = getattr(torch, config.dtype)
     n_columns = states_NC.shape[1]
     lam_J = lambda_J_effective(config, n_columns, n_states)
-    states = torch.from_numpy(states_NC)
+    rows = StateRows.of(torch.from_numpy(states_NC), n_states, dtype)
     weights = torch.from_numpy(weights_N).to(dtype)
     mask = block_mask(n_columns, n_states, dtype)
     h = torch.tensor(_initial_fields(states_NC, weights_N, n_states), dtype=dtype)
@@ -261,9 +279,7 @@ def fit_states(
 
     def closure() -> torch.Tensor:
         optimiser.zero_grad()
-        loss = objective(
-            h, symmetric_couplings(free, mask), states, weights, config.lambda_h, lam_J
-        )
+        loss = objective(h, symmetric_couplings(free, mask), rows, weights, config.lambda_h, lam_J)
         loss.backward()
         return loss
 
@@ -273,7 +289,7 @@ def fit_states(
     state = optimiser.state[optimiser._params[0]]
     with torch.no_grad():
         J = symmetric_couplings(free, mask)
-        final = objective(h, J, states, weights, config.lambda_h, lam_J)
+        final = objective(h, J, rows, weights, config.lambda_h, lam_J)
     return PottsModel(
         h_Cq=h.detach().double().numpy(),
         J_CqCq=J.double().numpy().reshape(n_columns, n_states, n_columns, n_states),

@@ -15,6 +15,7 @@ from protein_performer.analysis.potts import (
     CouplingFields,
     PottsConfig,
     PottsModel,
+    StateRows,
     block_mask,
     fit_states,
     objective,
@@ -53,7 +54,8 @@ def test_objective_matches_a_direct_loop():
     states, weights, h, free = _random_problem(0)
     mask = block_mask(3, 3, torch.float64)
     J = symmetric_couplings(torch.tensor(free), mask)
-    got = objective(torch.tensor(h), J, torch.tensor(states), torch.tensor(weights), 0.3, 0.7)
+    rows = StateRows.of(torch.tensor(states), 3, torch.float64)
+    got = objective(torch.tensor(h), J, rows, torch.tensor(weights), 0.3, 0.7)
     want = _direct_objective(states, weights, h, J.numpy(), 0.3, 0.7)
     assert float(got) == pytest.approx(want, rel=1e-12)
 
@@ -61,10 +63,11 @@ def test_objective_matches_a_direct_loop():
 def test_gradient_matches_finite_differences():
     states, weights, h0, free0 = _random_problem(1)
     mask = block_mask(3, 3, torch.float64)
-    states_t, weights_t = torch.tensor(states), torch.tensor(weights)
+    rows = StateRows.of(torch.tensor(states), 3, torch.float64)
+    weights_t = torch.tensor(weights)
 
     def f(h, free):
-        return objective(h, symmetric_couplings(free, mask), states_t, weights_t, 0.3, 0.7)
+        return objective(h, symmetric_couplings(free, mask), rows, weights_t, 0.3, 0.7)
 
     h = torch.tensor(h0, requires_grad=True)
     free = torch.tensor(free0, requires_grad=True)
@@ -91,14 +94,14 @@ def test_gradient_matches_finite_differences():
 def test_the_block_sparse_coupling_gradient_is_embedding_bags_own(n_rows):
     rng = np.random.default_rng(n_rows)
     n_cols, n_states = 5, 4
-    flat = torch.tensor(
-        rng.integers(0, n_states, size=(n_rows, n_cols)) + np.arange(n_cols) * n_states
+    rows = StateRows.of(
+        torch.tensor(rng.integers(0, n_states, size=(n_rows, n_cols))), n_states, torch.float64
     )
     J = torch.tensor(rng.normal(size=(n_cols * n_states, n_cols * n_states)), requires_grad=True)
     upstream = torch.tensor(rng.normal(size=(n_rows, n_cols * n_states)))
-    ours = CouplingFields.apply(J, flat)
+    ours = CouplingFields.apply(J, rows)
     (grad_ours,) = torch.autograd.grad(ours, J, upstream)
-    theirs = torch.nn.functional.embedding_bag(flat, J, mode="sum")
+    theirs = torch.nn.functional.embedding_bag(rows.flat_NC, J, mode="sum")
     (grad_theirs,) = torch.autograd.grad(theirs, J, upstream)
     torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
     torch.testing.assert_close(grad_ours, grad_theirs, rtol=1e-12, atol=1e-12)
