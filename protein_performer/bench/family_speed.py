@@ -4,10 +4,12 @@ a family evaluation takes, measured side by side in one process.
     protein-performer bench family                      # L = 84 and 202, 1 and 2 threads
     protein-performer bench family --quick              # seconds: tiny batch, 2 steps (tests)
     protein-performer bench family --eval-only          # only the 200-column evaluation
+    protein-performer bench family --batch-tokens 0     # 128 rows a step at L = 202 as well
 
 Training (the family recipe of `protein-performer family`: `RECIPE_PRESET` with `RECIPE`'s
 model, optimiser and trainer values, on PF00595's weighted rows; `--width 200` tiles its
-columns to 200, i.e. L = 202 tokens with `<cls>` and `<eos>`):
+columns to 200, i.e. L = 202 tokens with `<cls>` and `<eos>`, and the recipe's token cap then
+takes 53 rows a step; `--batch-tokens` sets or lifts the cap):
 - `lightning`: the recipe's Trainer (`training.run.build_trainer`: callbacks, loggers,
   clipping, LR schedule), steps timed from one `on_train_batch_end` to the next;
 - `bare`: the same `ProteinLM.model`, loader, AdamW, schedule and clipping in a plain loop;
@@ -30,6 +32,7 @@ single substitutions, and 200 sampled rows (full forward per column vs the recur
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import statistics
@@ -56,11 +59,12 @@ def load_line() -> str:
 
 def recipe(
     width: int, batch_size: int | None = None, msa: Path = MSA, cache_dir: str | None = None,
-    d_model: int | None = None,
+    d_model: int | None = None, batch_tokens: int | None = None,
 ):  # fmt: skip
     """(model config, optim config, trainer config, data module) of the family recipe, the
     alignment's columns tiled to `width` (None: as they are); `d_model` widens the model, its
-    feed-forward kept at 4 × d_model as in the recipe (None: the recipe's width)."""
+    feed-forward kept at 4 × d_model as in the recipe (None: the recipe's width);
+    `batch_tokens` caps a step's tokens (None: the recipe's cap, 0: no cap)."""
     from protein_performer.data.family import FamilyDataConfig, FamilyDataModule, FamilyItems
     from protein_performer.family.family_cli import RECIPE, RECIPE_PRESET
     from protein_performer.family.train import fit_model_config
@@ -74,6 +78,8 @@ def recipe(
     }
     options = {"batch_size": batch_size, "cache_dir": cache_dir}
     data = FamilyDataConfig(msa=str(msa), **{k: v for k, v in options.items() if v is not None})
+    if batch_tokens is not None:
+        data = dataclasses.replace(data, batch_tokens=batch_tokens or None)
     datamodule = FamilyDataModule(data, objective=section["model"]["objective"])
     datamodule.setup("fit")
     if width:
@@ -276,11 +282,12 @@ def measure_training(
     msa: Path = MSA,
     cache_dir: str | None = None,
     d_model: int | None = None,
+    batch_tokens: int | None = None,
 ) -> dict:
     from protein_performer.training.lit_module import ProteinLM
 
     model_cfg, optim_cfg, trainer_values, datamodule, trainer_type = recipe(
-        width, batch_size, msa, cache_dir, d_model
+        width, batch_size, msa, cache_dir, d_model, batch_tokens
     )
     module = ProteinLM(model_cfg, optim_cfg)
     clip = trainer_values.get("gradient_clip_val", trainer_type().gradient_clip_val)
@@ -402,6 +409,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved blocks per variant")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     parser.add_argument(
+        "--batch-tokens", type=int, default=None,
+        help="most tokens a step (0: no cap; default: the recipe's 10,752)",
+    )  # fmt: skip
+    parser.add_argument(
         "--eval", **{**command_line.SWITCH, "default": True},
         help="also time the 200-column evaluation (default true)",
     )  # fmt: skip
@@ -418,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
+    if args.batch_tokens is not None and args.batch_tokens < 0:
+        parser.error(f"--batch-tokens must be >= 0 (0: no cap), got {args.batch_tokens}")
     if args.quick:
         args.widths, args.threads = args.widths or [0], args.threads or [1]
         args.steps, args.repeats = 3, 1
@@ -441,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.msa,
                     args.cache_dir,
                     d_model or None,
+                    args.batch_tokens,
                 )
                 results["training"].append(result)
                 print(format_training(result), flush=True)

@@ -27,11 +27,31 @@ def test_tile_repeats_columns_inside_the_frame():
     np.testing.assert_array_equal(family_speed.tile(framed, 8), [0, 5, 6, 7, 5, 6, 7, 5, 6, 2])
 
 
-def test_quick_family_bench_measures_training_and_evaluation(tmp_path):
+def _pdz300(tmp_path):
     with gzip.open(PF00595_DIR / "PF00595_mgap6.fasta.gz", "rt") as handle:
         lines = handle.read().split("\n")[:600]
     msa = tmp_path / "pdz300.fasta"
     msa.write_text("\n".join(lines) + "\n")
+    return msa
+
+
+@pytest.mark.parametrize(("batch_tokens", "rows"), [(None, 53), (0, 128), (2020, 10)])
+def test_a_bench_step_takes_the_recipes_token_cap_or_the_one_given(tmp_path, batch_tokens, rows):
+    *_, datamodule, _ = family_speed.recipe(
+        200, None, _pdz300(tmp_path), str(tmp_path / "cache"), batch_tokens=batch_tokens
+    )
+    assert datamodule.batch_rows == rows
+    assert next(iter(datamodule.train_dataloader()))["tokens"].shape == (rows, 202)
+
+
+def test_a_negative_token_cap_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        bench_cli.main(["family", "--batch-tokens", "-1"])
+    assert "--batch-tokens must be >= 0 (0: no cap), got -1" in capsys.readouterr().err
+
+
+def test_quick_family_bench_measures_training_and_evaluation(tmp_path):
+    msa = _pdz300(tmp_path)
     out = tmp_path / "family.json"
     argv = ["family", "--quick", "--msa", str(msa), "--cache-dir", str(tmp_path / "cache"),
             "--widths", "30", "--model-widths", "0", "32", "--json", str(out)]  # fmt: skip
