@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
     parser.add_argument(
         "--batch-tokens", type=int, default=None,
-        help="most tokens a step (0: no cap; default: the recipe's 10,752)",
+        help="most tokens a step (0: no cap; default: the recipe's cap)",
     )  # fmt: skip
     parser.add_argument(
         "--eval", **{**command_line.SWITCH, "default": True},
