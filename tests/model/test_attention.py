@@ -118,6 +118,28 @@ def test_no_nan_under_bf16_autocast_with_large_inputs(kind, causal):
     assert all(torch.isfinite(p.grad).all() for p in m.parameters())
 
 
+@pytest.mark.parametrize("kind,causal", ALL)
+def test_backward_inside_cpu_autocast_runs_and_matches_backward_outside(kind, causal):
+    """On the CPU the backward runs on the caller's thread, under the caller's autocast: the
+    causal kernel's hand-written backward must not break there, and the gradients agree with a
+    backward outside autocast up to the bf16 rounding of the other ops' backward."""
+    grads = []
+    for inside in (False, True):
+        m = _module(kind, causal, dtype=torch.float32)
+        x = _x(dtype=torch.float32).requires_grad_()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = m(x).float().square().mean()
+            if inside:
+                loss.backward()
+        if not inside:
+            loss.backward()
+        grads.append([x.grad, *(p.grad for p in m.parameters())])
+    for outside_grad, inside_grad in zip(*grads, strict=True):
+        torch.testing.assert_close(
+            inside_grad, outside_grad, rtol=0.0, atol=3e-2 * outside_grad.abs().max().item()
+        )
+
+
 @pytest.mark.parametrize("kind", ["favor-softmax", "favor-relu"])
 def test_token_by_token_recurrence_matches_causal_forward(kind):
     """The public pieces give a decodable recurrence: S += φ(k) vᵀ, z += φ(k)."""

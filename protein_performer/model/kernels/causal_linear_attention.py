@@ -118,6 +118,14 @@ class _ChunkedCausalProduct(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dout_GNCE):  # noqa: D102
+        # On the CPU, autograd runs backward on the caller's thread, so a `loss.backward()`
+        # inside `torch.autocast("cpu")` would otherwise recast these GEMMs (and clash with
+        # the `out=` buffers); the gradients are computed in the inputs' own dtype.
+        with torch.autocast(dout_GNCE.device.type, enabled=False):
+            return _ChunkedCausalProduct._backward(ctx, dout_GNCE)
+
+    @staticmethod
+    def _backward(ctx, dout_GNCE):
         q_GNCM, k_GNCM, v_GNCE = ctx.saved_tensors
         dout_GNCE = dout_GNCE.contiguous()
         mask_CC = _causal_mask(q_GNCM.shape[2], q_GNCM)
