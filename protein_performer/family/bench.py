@@ -1,11 +1,14 @@
-"""`make family-bench`: the family-model ablation on the shipped family, into docs/FAMILIES.md.
+"""`make family-bench`: the family-model ablation on both dev families, into docs/FAMILIES.md.
 
-Each variant is `protein-performer family --config configs/family.yaml` plus a few overrides,
-run in its own process (one thread each, `--jobs` at a time), timed from launch to exit. The
-table reads every run's `runs/<name>/family/evaluation.json`; the prose around the generated
-block in docs/FAMILIES.md is hand-written and survives reruns.
+Each variant changes one thing of the recipe (the `family` command's defaults) and runs on PDZ
+(`configs/family.yaml`, the DLG4_RAT scan and PF00595's contact map) and on Kunitz
+(`configs/family_pf00014.yaml`, 5PTI's contacts), each run its own process (one thread,
+`--jobs` at a time), timed from launch to exit. Only the recipe's own runs fit the Potts model
+and draw samples: the Potts model and the PSSM depend on the rows, not on the Performer, and the
+PSSM is refitted in every run. The table reads every run's `runs/<name>/family/evaluation.json`;
+the prose around the generated block in docs/FAMILIES.md is hand-written and survives reruns.
 
-    python -m protein_performer.family.bench [--only default causal ...] [--jobs 2]
+    python -m protein_performer.family.bench [--only default mlm ...] [--jobs 2]
     python -m protein_performer.family.bench --collect-only      # rebuild the table
     python -m protein_performer.family.bench --collect-only --ship   # and ship the default
 """
@@ -14,100 +17,132 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from protein_performer import command_line, markdown_blocks
 from protein_performer.analysis.family_evaluation import is_product_of_experts
-from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND, FAVOR_PLUS_KIND
-from protein_performer.paths import SHIPPED_CHECKPOINT, SHIPPED_FAMILY_CHECKPOINT
+from protein_performer.family.bench_cells import (
+    FAMILIES,
+    READOUTS,
+    contacts_cell,
+    interval_cell,
+    long_range,
+    mean_p_at_l_cell,
+    timed,
+)
+from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND
+from protein_performer.paths import SHIPPED_FAMILY_CHECKPOINT
 
-CONFIG = "configs/family.yaml"
-SHIPPED_GENERAL = str(SHIPPED_CHECKPOINT)
-# The ablation changes one thing at a time from BASE (Performer-ReLU, causal, 300 steps, no
-# dropout, no position-attention layer);
-# `default` is configs/family.yaml as it stands, the recipe the ablation chose.
-BASE = ["--model.attention", DEFAULT_KIND, "--trainer.max_steps", "300", "--model.dropout", "0",
-        "--model.position_attention_layers", "0"]  # fmt: skip
-# name -> (what changes, overrides of configs/family.yaml)
+DEFAULT = "default"
+# Every run but the recipe's own skips the Potts fit and the samples.
+LEAN = ["--eval.potts_iterations", "0", "--eval.n_samples", "0"]
+# name -> (what changes from the recipe, overrides of the family's config)
 VARIANTS: dict[str, tuple[str, list[str]]] = {
-    # First, so that the slowest run overlaps all the others under --jobs > 1.
-    "finetuned": ("base, fine-tuned from the shipped general model (cpu_l4_d128, 64 rows a step)",
-                  [*BASE, "--model-preset", "cpu_l4_d128", "--init-from", SHIPPED_GENERAL,
-                   "--data.batch_size", "64"]),
-    "base": ("Performer-ReLU, causal, aligned, weighted, 300 steps", BASE),
-    "mlm": ("base, masked LM instead of causal", [*BASE, "--model.objective", "mlm"]),
-    "unweighted": ("base, rows drawn uniformly (no sequence weights)",
-                   [*BASE, "--data.weights", "false"]),
-    "unaligned": ("base, unaligned sequences (gaps removed)", [*BASE, "--data.view", "unaligned"]),
-    EXACT_KIND: ("base, exact softmax attention", [*BASE, "--model.attention", EXACT_KIND]),
-    "favor_softmax": ("base, FAVOR+ softmax features",
-                      [*BASE, "--model.attention", FAVOR_PLUS_KIND]),
-    "steps500": ("base, 500 steps", [*BASE, "--trainer.max_steps", "500"]),
-    "mlm_steps500": ("base, masked LM, 500 steps",
-                     [*BASE, "--model.objective", "mlm", "--trainer.max_steps", "500"]),
-    "position_attention": ("base, its first layer a position-attention layer",
-                           [*BASE, "--model.position_attention_layers", "1"]),
-    "default": ("the default: FAVOR+ softmax, causal, one position-attention layer, dropout 0.2, "
-                "1,500 steps (configs/family.yaml)", []),
+    DEFAULT: ("the recipe: FAVOR+ softmax, causal, aligned, weighted, one position-attention "
+              "layer, dropout 0.2, 1,500 steps", []),
+    "mlm": ("masked LM instead of causal", ["--model.objective", "mlm"]),
+    "unweighted": ("rows drawn uniformly (no sequence weights)", ["--data.weights", "false"]),
+    "unaligned": ("unaligned sequences (gaps removed)", ["--data.view", "unaligned"]),
+    EXACT_KIND: ("exact softmax attention", ["--model.attention", EXACT_KIND]),
+    "favor_relu": ("FAVOR ReLU features", ["--model.attention", DEFAULT_KIND]),
+    "no_position_attention": ("no position-attention layer",
+                              ["--model.position_attention_layers", "0"]),
+    "no_dropout": ("no dropout", ["--model.dropout", "0"]),
+    "steps500": ("500 steps", ["--trainer.max_steps", "500"]),
 }  # fmt: skip
 
 
-def run_variant(name: str, overrides: list[str], runs_dir: str, extra: list[str]) -> dict:
-    log = Path(runs_dir) / f"fb_{name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "protein_performer.cli", "family", "--config", CONFIG,
-           "--name", f"fb_{name}", "--runs-dir", runs_dir, *overrides, *extra,
-           "--reference", SHIPPED_GENERAL, "--trainer.enable_progress_bar", "false",
-           "--overwrite", "true"]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    start = time.perf_counter()
-    with open(log, "w") as handle:
-        code = subprocess.call(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env)
-    return {"name": name, "exit": code, "wall_s": time.perf_counter() - start,
-            "command": " ".join(cmd[2:])}  # fmt: skip
+def run_name(family: str, variant: str) -> str:
+    return f"fb_{family}_{variant}"
 
 
-def _row(name: str, runs_dir: str) -> str | None:
-    path = Path(runs_dir) / f"fb_{name}" / "family" / "evaluation.json"
-    timing = Path(runs_dir) / f"fb_{name}" / "bench.json"
+def variant_command(family: str, variant: str, runs_dir: Path) -> list[str]:
+    lean = [] if variant == DEFAULT else LEAN
+    return [sys.executable, "-m", "protein_performer.cli", "family", "--config", FAMILIES[family],
+            "--name", run_name(family, variant), "--runs-dir", str(runs_dir),
+            *VARIANTS[variant][1], *lean, "--trainer.enable_progress_bar", "false",
+            "--overwrite", "true"]  # fmt: skip
+
+
+def run_variant(family: str, variant: str, runs_dir: Path, jobs: int) -> None:
+    name = run_name(family, variant)
+    result = timed(variant_command(family, variant, runs_dir), runs_dir / f"{name}.log")
+    path = runs_dir / name / "bench.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**result, "jobs": jobs}, indent=2) + "\n")
+
+
+def _run(family: str, variant: str, runs_dir: Path) -> tuple[dict, dict] | None:
+    """A finished run's evaluation and timing, or None."""
+    path = runs_dir / run_name(family, variant) / "family" / "evaluation.json"
+    timing = runs_dir / run_name(family, variant) / "bench.json"
     if not (path.is_file() and timing.is_file()):
         return None
-    data = json.loads(path.read_text())
-    run = json.loads(timing.read_text())
-    rho = {
-        k: v
-        for k, v in data["spearman"].items()
-        if not k.startswith(("PSSM", "Potts", "protein_")) and not is_product_of_experts(k)
-    }
-    best_name, best = max(rho.items(), key=lambda kv: kv[1]["rho"])
-    pssm = next(v for k, v in data["spearman"].items() if k.startswith("PSSM"))
-    contacts = data.get("contacts", {})
-
-    def p_l5(threshold: str) -> str:
-        values = [contacts[m][threshold]["long"]["P@L/5"] for m in contacts if m != "potts"]
-        return f"{max(values):.3f}" if values else "—"
-
-    return (
-        f"| {name} | {VARIANTS[name][0]} | {best_name.split(' ', 1)[1]} | {best['rho']:.3f} "
-        f"[{best['low']:.3f}, {best['high']:.3f}] | {best['minus_pssm']:+.3f} "
-        f"[{best['minus_pssm_low']:+.3f}, {best['minus_pssm_high']:+.3f}] | {pssm['rho']:.3f} "
-        f"| {p_l5('4.5')} | {p_l5('8')} | {data.get('train_seconds', 0) / 60:.1f} "
-        f"| {run['wall_s'] / 60:.1f} |"
-    )
+    return json.loads(path.read_text()), json.loads(timing.read_text())
 
 
-def ablation_table(names: list[str], runs_dir: str) -> str:
+def _performer_rho(data: dict) -> tuple[str, dict]:
+    """The run's own best score (the model's, not the PSSM's, Potts' or a product of experts)."""
+    others = ("PSSM", "Potts", "protein_")
+    rho = {k: v for k, v in data["spearman"].items()
+           if not k.startswith(others) and not is_product_of_experts(k)}  # fmt: skip
+    name, best = max(rho.items(), key=lambda kv: kv[1]["rho"])
+    return name.split(" ", 1)[1], best
+
+
+def table_row(variant: str, runs_dir: Path) -> str | None:
+    runs = {family: _run(family, variant, runs_dir) for family in FAMILIES}
+    if not all(runs.values()):
+        return None
+    (pdz, pdz_time), (kunitz, kunitz_time) = runs["pdz"], runs["kunitz"]
+    score, rho = _performer_rho(pdz)
+    pdz_long = [long_range(pdz, readout, "pdz") for readout in READOUTS]
+    kunitz_long = [long_range(kunitz, readout, "kunitz") for readout in READOUTS]
+    train_s = pdz.get("train_seconds", 0) + kunitz.get("train_seconds", 0)
+    cells = [
+        f"{variant} | {VARIANTS[variant][0]} | {score}",
+        interval_cell(rho, "rho", "low", "high", ".3f"),
+        interval_cell(rho, "minus_pssm", "minus_pssm_low", "minus_pssm_high", "+.3f"),
+        *map(contacts_cell, pdz_long), *map(contacts_cell, kunitz_long),
+        mean_p_at_l_cell(pdz_long[0], kunitz_long[0]),
+        f"{train_s / 60:.1f}", f"{(pdz_time['wall_s'] + kunitz_time['wall_s']) / 60:.1f}",
+    ]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def reference_row(runs_dir: Path) -> str | None:
+    """The PSSM and the Potts model of the recipe's runs, on the same measures."""
+    runs = {family: _run(family, DEFAULT, runs_dir) for family in FAMILIES}
+    if not all(runs.values()):
+        return None
+    pdz, kunitz = runs["pdz"][0], runs["kunitz"][0]
+    potts = next((v for k, v in pdz["spearman"].items() if k.startswith("Potts")), None)
+    pssm = next(v for k, v in pdz["spearman"].items() if k.startswith("PSSM"))
+    pdz_long, kunitz_long = long_range(pdz, "potts", "pdz"), long_range(kunitz, "potts", "kunitz")
+    lines = [f"| PSSM | the PSSM of the recipe's rows | | "
+             f"{interval_cell(pssm, 'rho', 'low', 'high', '.3f')} | | | | | | | | |"]  # fmt: skip
+    if potts:
+        cells = ["Potts | the Potts model of the recipe's rows (couplings) | ΔE",
+                 interval_cell(potts, "rho", "low", "high", ".3f"), "",
+                 contacts_cell(pdz_long), "", contacts_cell(kunitz_long), "",
+                 mean_p_at_l_cell(pdz_long, kunitz_long), "", ""]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ablation_table(runs_dir: Path) -> str:
     lines = [
-        "| run | what changes | best score | Spearman ρ [95 % CI] | ρ − ρ(PSSM) [95 % CI] "
-        "| PSSM ρ | long P@L/5, 4.5 Å | long P@L/5, 8 Å | train min | wall min |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| run | what changes from the recipe | DLG4 score | DLG4 ρ [95 % CI] "
+        "| ρ − ρ(PSSM) [95 % CI] | PF00595 Jacobian | PF00595 position attention "
+        "| 5PTI Jacobian | 5PTI position attention | mean Jacobian P@L | train min "
+        "| wall min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [row for name in names if (row := _row(name, runs_dir))]
+    lines += [line for variant in VARIANTS if (line := table_row(variant, runs_dir))]
+    if line := reference_row(runs_dir):
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -117,37 +152,31 @@ PROG = "python -m protein_performer.family.bench"
 def main(argv: list[str] | None = None) -> int:
     parser = command_line.ArgumentParser(prog=PROG)
     parser.add_argument("--only", nargs="*", default=None, choices=list(VARIANTS))
-    parser.add_argument("--jobs", type=int, default=1, help="variants run at once (1 thread each)")
-    parser.add_argument("--runs-dir", default="runs")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (one thread each)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"))
     parser.add_argument("--out", type=Path, default=Path("docs/FAMILIES.md"))
     parser.add_argument("--collect-only", **command_line.SWITCH)
     parser.add_argument(
         "--ship", **command_line.SWITCH,
-        help=f"strip the default run's best checkpoint into {SHIPPED_FAMILY_CHECKPOINT.name}",
+        help=f"strip the PDZ recipe run's best checkpoint into {SHIPPED_FAMILY_CHECKPOINT.name}",
     )  # fmt: skip
-    parser.add_argument("extra", nargs=argparse.REMAINDER, help="overrides for every variant")
     args = parser.parse_args(argv)
     return command_line.run(PROG, lambda: _bench(args))
 
 
 def _bench(args: argparse.Namespace) -> int:
-    """Run the variants (unless --collect-only), then write the tables and maybe ship."""
+    """Run the variants on both families (unless --collect-only), then write the tables and
+    maybe ship."""
     command_line.inputs_checked()
-    names = args.only or list(VARIANTS)
     if not args.collect_only:
+        # The two families of one variant side by side, the recipe's (slowest) runs first.
+        todo = [(family, v) for v in args.only or VARIANTS for family in FAMILIES]
         with ThreadPoolExecutor(args.jobs) as pool:
-            results = pool.map(
-                lambda n: run_variant(n, VARIANTS[n][1], args.runs_dir, args.extra), names
-            )
-            for result in results:
-                path = Path(args.runs_dir) / f"fb_{result['name']}" / "bench.json"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps({**result, "jobs": args.jobs}, indent=2) + "\n")
-                print(f"{result['name']}: exit {result['exit']}, {result['wall_s'] / 60:.1f} min")
+            list(pool.map(lambda fv: run_variant(*fv, args.runs_dir, args.jobs), todo))
     text = args.out.read_text() if args.out.is_file() else "# Family models\n"
-    table = ablation_table(list(VARIANTS), args.runs_dir)
+    table = ablation_table(args.runs_dir)
     blocks = {"ablation": table}
-    report = Path(args.runs_dir) / "fb_default" / "family" / "report.md"
+    report = args.runs_dir / run_name("pdz", DEFAULT) / "family" / "report.md"
     if report.is_file():
         # The default run in full, its headings one level down to sit inside this page.
         body = report.read_text().split("\n", 1)[1].strip()
@@ -158,7 +187,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.ship:
         from protein_performer.experiments.ship import strip_checkpoint
 
-        best = Path(args.runs_dir) / "fb_default" / "checkpoints" / "best.ckpt"
+        best = args.runs_dir / run_name("pdz", DEFAULT) / "checkpoints" / "best.ckpt"
         print(f"shipped {strip_checkpoint(best, SHIPPED_FAMILY_CHECKPOINT)} from {best}")
     return 0
 

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,9 +27,16 @@ import yaml
 
 from protein_performer import command_line, markdown_blocks
 from protein_performer.analysis.dms_cli import DMS_FLAGS
+from protein_performer.family.bench_cells import (
+    FAMILIES,
+    READOUTS,
+    contacts_cell,
+    interval_cell,
+    long_range,
+    mean_p_at_l_cell,
+    timed,
+)
 
-# family -> its `family` config; the `dms` flags are read from the config's data and eval.
-FAMILIES = {"pdz": "configs/family.yaml", "kunitz": "configs/family_pf00014.yaml"}
 WIDE = ["--model.d_model", "128", "--model.d_ff", "512"]
 REVERSE = ["--data.direction", "reverse"]
 SEED1 = ["--seed", "1"]
@@ -71,10 +75,6 @@ ENSEMBLES: dict[str, tuple[str, list[str]]] = {
                                                        "d64drop_fwd_s1", "d64drop_rev_s1"]),
 }  # fmt: skip
 FOURS = ("d64_four", "d128_four", "d64drop_four")
-READOUTS = ("jacobian", "position_attention")
-# The contact truth each family is read against: PF00595's column map at 4.5 Å, 5PTI at Cβ 8 Å.
-THRESHOLD = {"pdz": "4.5", "kunitz": "8"}
-ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def run_name(family: str, member: str) -> str:
@@ -111,17 +111,6 @@ def dms_command(family: str, ensemble: str, runs_dir: Path) -> list[str]:
             "--out", str(runs_dir / f"{run_name(family, ensemble)}_dms")]  # fmt: skip
 
 
-def _timed(cmd: list[str], log: Path) -> dict:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    with open(log, "w") as handle:
-        code = subprocess.call(cmd, stdout=handle, stderr=subprocess.STDOUT,
-                               env={**os.environ, **ENV})  # fmt: skip
-    wall_s = time.perf_counter() - start
-    print(f"{log.stem}: exit {code}, {wall_s / 60:.1f} min", flush=True)
-    return {"exit": code, "wall_s": wall_s, "command": " ".join(cmd[2:])}
-
-
 def _trained(family: str, member: str, runs_dir: Path) -> bool:
     return (runs_dir / run_name(family, member) / "family" / "evaluation.json").is_file()
 
@@ -129,14 +118,14 @@ def _trained(family: str, member: str, runs_dir: Path) -> bool:
 def train_members(runs_dir: Path, jobs: int) -> None:
     todo = [(f, m) for f in FAMILIES for m in MEMBERS if not _trained(f, m, runs_dir)]
     with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(lambda fm: _timed(member_command(*fm, runs_dir),
+        list(pool.map(lambda fm: timed(member_command(*fm, runs_dir),
                                         runs_dir / f"{run_name(*fm)}.log"), todo))  # fmt: skip
 
 
 def score_ensembles(runs_dir: Path, jobs: int) -> None:
     todo = [(f, e) for f in FAMILIES for e in ENSEMBLES]
     with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(lambda fe: _timed(dms_command(*fe, runs_dir),
+        list(pool.map(lambda fe: timed(dms_command(*fe, runs_dir),
                                         runs_dir / f"{run_name(*fe)}_dms.log"), todo))  # fmt: skip
 
 
@@ -170,20 +159,6 @@ def _spearman(data: dict, prefix: str) -> dict | None:
     return spearman.get(key) if key else None
 
 
-def _long(data: dict, key: str, family: str) -> dict | None:
-    """The long-range precisions of contact map `key` against the family's truth."""
-    scores = data.get("contacts", {}).get(key)
-    return scores[THRESHOLD[family]]["long"] if scores else None
-
-
-def _contacts(long: dict | None) -> str:
-    return f"{long['P@L']:.3f} / {long['P@L/5']:.3f}" if long else "—"
-
-
-def _mean_p_at_l(pdz: dict | None, kunitz: dict | None) -> str:
-    return f"{(pdz['P@L'] + kunitz['P@L']) / 2:.3f}" if pdz and kunitz else "—"
-
-
 def _train_minutes(row: str, runs_dir: Path) -> str:
     members = ENSEMBLES[row][1] if row in ENSEMBLES else [row]
     total = 0.0
@@ -196,10 +171,6 @@ def _train_minutes(row: str, runs_dir: Path) -> str:
     return f"{total / 60:.1f}"
 
 
-def _interval(row: dict, value: str, low: str, high: str, spec: str) -> str:
-    return f"{row[value]:{spec}} [{row[low]:{spec}}, {row[high]:{spec}}]"
-
-
 def table_row(row: str, runs_dir: Path) -> str | None:
     found = {f: _member_rows(f, row, runs_dir) for f in FAMILIES}
     if not all(found.values()):
@@ -210,14 +181,14 @@ def table_row(row: str, runs_dir: Path) -> str | None:
     if rho is None:
         return None
     what = (ENSEMBLES if row in ENSEMBLES else MEMBERS)[row][0]
-    pdz_long = [_long(pdz, f"{pdz_prefix} {r}", "pdz") for r in READOUTS]
-    kunitz_long = [_long(kunitz, f"{kunitz_prefix} {r}", "kunitz") for r in READOUTS]
+    pdz_long = [long_range(pdz, f"{pdz_prefix} {r}", "pdz") for r in READOUTS]
+    kunitz_long = [long_range(kunitz, f"{kunitz_prefix} {r}", "kunitz") for r in READOUTS]
     cells = [
         f"{row} | {what}",
-        _interval(rho, "rho", "low", "high", ".3f"),
-        _interval(rho, "minus_potts", "minus_potts_low", "minus_potts_high", "+.3f"),
-        *map(_contacts, pdz_long), *map(_contacts, kunitz_long),
-        _mean_p_at_l(pdz_long[0], kunitz_long[0]),
+        interval_cell(rho, "rho", "low", "high", ".3f"),
+        interval_cell(rho, "minus_potts", "minus_potts_low", "minus_potts_high", "+.3f"),
+        *map(contacts_cell, pdz_long), *map(contacts_cell, kunitz_long),
+        mean_p_at_l_cell(pdz_long[0], kunitz_long[0]),
         _train_minutes(row, runs_dir),
     ]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
@@ -231,10 +202,11 @@ def potts_row(runs_dir: Path) -> str | None:
     if not (pdz and kunitz):
         return None
     rho = next(v for k, v in pdz["spearman"].items() if k.startswith("Potts"))
-    pdz_long, kunitz_long = _long(pdz, "potts", "pdz"), _long(kunitz, "potts", "kunitz")
+    pdz_long, kunitz_long = long_range(pdz, "potts", "pdz"), long_range(kunitz, "potts", "kunitz")
     cells = ["Potts | the Potts model of the same runs (couplings)",
-             _interval(rho, "rho", "low", "high", ".3f"), "", _contacts(pdz_long), "",
-             _contacts(kunitz_long), "", _mean_p_at_l(pdz_long, kunitz_long), ""]  # fmt: skip
+             interval_cell(rho, "rho", "low", "high", ".3f"), "", contacts_cell(pdz_long),
+             "", contacts_cell(kunitz_long), "", mean_p_at_l_cell(pdz_long, kunitz_long),
+             ""]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
 
 
