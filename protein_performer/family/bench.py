@@ -121,14 +121,14 @@ def reference_row(runs_dir: Path) -> str | None:
     potts = next((v for k, v in pdz["spearman"].items() if k.startswith("Potts")), None)
     pssm = next(v for k, v in pdz["spearman"].items() if k.startswith("PSSM"))
     pdz_long, kunitz_long = long_range(pdz, "potts", "pdz"), long_range(kunitz, "potts", "kunitz")
-    lines = [f"| PSSM | the PSSM of the recipe's rows | | "
-             f"{interval_cell(pssm, 'rho', 'low', 'high', '.3f')} | | | | | | | | |"]  # fmt: skip
+    rows = [["PSSM | the PSSM of the recipe's rows (fields) | log-odds",
+             interval_cell(pssm, "rho", "low", "high", ".3f"), *[""] * 8]]  # fmt: skip
     if potts:
-        cells = ["Potts | the Potts model of the recipe's rows (couplings) | ΔE",
-                 interval_cell(potts, "rho", "low", "high", ".3f"), "",
-                 contacts_cell(pdz_long), "", contacts_cell(kunitz_long), "",
-                 mean_p_at_l_cell(pdz_long, kunitz_long), "", ""]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(["Potts | the Potts model of the recipe's rows (couplings) | ΔE",
+                     interval_cell(potts, "rho", "low", "high", ".3f"), "",
+                     contacts_cell(pdz_long), "", contacts_cell(kunitz_long), "",
+                     mean_p_at_l_cell(pdz_long, kunitz_long), "", ""])  # fmt: skip
+    lines = ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines)
 
 
