@@ -56,8 +56,8 @@ FAMILY_ARGS ?=
 family: $(STAMP) ## Train the default family model on PF00595 (PDZ); DMS + contact tables (FAMILY_CONFIG=...)
 	$(VENV)/bin/protein-performer family --config $(FAMILY_CONFIG) $(FAMILY_ARGS)
 
-family-bench: $(STAMP) ## Family-model ablation, then models and ensembles on both families -> docs/FAMILIES.md
-	$(PY) -m protein_performer.family.bench --out docs/FAMILIES.md $(FAMILY_ARGS)
+family-bench: $(STAMP) ## Family-model ablation, then models and ensembles, on both families -> docs/FAMILIES.md
+	$(PY) -m protein_performer.family.bench --out docs/FAMILIES.md --jobs 2
 	$(PY) -m protein_performer.family.ensemble_bench --out docs/FAMILIES.md --jobs 2
 
 analyze: $(STAMP) ## Attention maps, BLOSUM62 similarity, contacts (CHECKPOINT=…, default: the shipped model)

@@ -23,15 +23,8 @@ from pathlib import Path
 
 from protein_performer import command_line, markdown_blocks
 from protein_performer.analysis.family_evaluation import is_product_of_experts
-from protein_performer.family.bench_cells import (
-    FAMILIES,
-    READOUTS,
-    contacts_cell,
-    interval_cell,
-    long_range,
-    mean_p_at_l_cell,
-    timed,
-)
+from protein_performer.family import bench_cells
+from protein_performer.family.bench_cells import FAMILIES, READOUTS
 from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND
 from protein_performer.paths import SHIPPED_FAMILY_CHECKPOINT
 
@@ -68,7 +61,9 @@ def variant_command(family: str, variant: str, runs_dir: Path) -> list[str]:
 
 def run_variant(family: str, variant: str, runs_dir: Path, jobs: int) -> None:
     name = run_name(family, variant)
-    result = timed(variant_command(family, variant, runs_dir), runs_dir / f"{name}.log")
+    result = bench_cells.timed(
+        variant_command(family, variant, runs_dir), runs_dir / f"{name}.log"
+    )
     path = runs_dir / name / "bench.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**result, "jobs": jobs}, indent=2) + "\n")
@@ -98,15 +93,15 @@ def table_row(variant: str, runs_dir: Path) -> str | None:
         return None
     (pdz, pdz_time), (kunitz, kunitz_time) = runs["pdz"], runs["kunitz"]
     score, rho = _performer_rho(pdz)
-    pdz_long = [long_range(pdz, readout, "pdz") for readout in READOUTS]
-    kunitz_long = [long_range(kunitz, readout, "kunitz") for readout in READOUTS]
+    pdz_long = [bench_cells.long_range(pdz, readout, "pdz") for readout in READOUTS]
+    kunitz_long = [bench_cells.long_range(kunitz, readout, "kunitz") for readout in READOUTS]
     train_s = pdz.get("train_seconds", 0) + kunitz.get("train_seconds", 0)
     cells = [
         f"{variant} | {VARIANTS[variant][0]} | {score}",
-        interval_cell(rho, "rho", "low", "high", ".3f"),
-        interval_cell(rho, "minus_pssm", "minus_pssm_low", "minus_pssm_high", "+.3f"),
-        *map(contacts_cell, pdz_long), *map(contacts_cell, kunitz_long),
-        mean_p_at_l_cell(pdz_long[0], kunitz_long[0]),
+        bench_cells.interval_cell(rho, "rho", "low", "high", ".3f"),
+        bench_cells.interval_cell(rho, "minus_pssm", "minus_pssm_low", "minus_pssm_high", "+.3f"),
+        *map(bench_cells.contacts_cell, pdz_long), *map(bench_cells.contacts_cell, kunitz_long),
+        bench_cells.mean_p_at_l_cell(pdz_long[0], kunitz_long[0]),
         f"{train_s / 60:.1f}", f"{(pdz_time['wall_s'] + kunitz_time['wall_s']) / 60:.1f}",
     ]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
@@ -120,14 +115,16 @@ def reference_row(runs_dir: Path) -> str | None:
     pdz, kunitz = runs["pdz"][0], runs["kunitz"][0]
     potts = next((v for k, v in pdz["spearman"].items() if k.startswith("Potts")), None)
     pssm = next(v for k, v in pdz["spearman"].items() if k.startswith("PSSM"))
-    pdz_long, kunitz_long = long_range(pdz, "potts", "pdz"), long_range(kunitz, "potts", "kunitz")
+    pdz_long = bench_cells.long_range(pdz, "potts", "pdz")
+    kunitz_long = bench_cells.long_range(kunitz, "potts", "kunitz")
     rows = [["PSSM | the PSSM of the recipe's rows (fields) | log-odds",
-             interval_cell(pssm, "rho", "low", "high", ".3f"), *[""] * 8]]  # fmt: skip
+             bench_cells.interval_cell(pssm, "rho", "low", "high", ".3f"), *[""] * 8]]  # fmt: skip
     if potts:
         rows.append(["Potts | the Potts model of the recipe's rows (couplings) | ΔE",
-                     interval_cell(potts, "rho", "low", "high", ".3f"), "",
-                     contacts_cell(pdz_long), "", contacts_cell(kunitz_long), "",
-                     mean_p_at_l_cell(pdz_long, kunitz_long), "", ""])  # fmt: skip
+                     bench_cells.interval_cell(potts, "rho", "low", "high", ".3f"), "",
+                     bench_cells.contacts_cell(pdz_long), "",
+                     bench_cells.contacts_cell(kunitz_long), "",
+                     bench_cells.mean_p_at_l_cell(pdz_long, kunitz_long), "", ""])  # fmt: skip
     lines = ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines)
 
