@@ -16,13 +16,16 @@ the prose around the generated block in docs/FAMILIES.md is hand-written and sur
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import math
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from protein_performer import command_line, markdown_blocks
 from protein_performer.analysis.family_evaluation import is_product_of_experts
+from protein_performer.analysis.rank_correlation import paired_bootstrap
 from protein_performer.family import bench_cells
 from protein_performer.family.bench_cells import FAMILIES, READOUTS
 from protein_performer.model.attention_kinds import DEFAULT_KIND, EXACT_KIND
@@ -87,6 +90,35 @@ def _performer_rho(data: dict) -> tuple[str, dict]:
     return name.split(" ", 1)[1], best
 
 
+def _scored(variant: str, score: str, runs_dir: Path) -> dict[str, tuple[float, float]]:
+    """The PDZ run's scored variants (`family/scores.tsv`): mutant -> (measured, its score)."""
+    name = run_name("pdz", variant)
+    path = runs_dir / name / "family" / "scores.tsv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as handle:
+        rows = csv.DictReader((line for line in handle if not line.startswith("#")),
+                              delimiter="\t")  # fmt: skip
+        return {row["mutant"]: (float(row["measured"]), float(row[f"{name} {score}"]))
+                for row in rows if row["status"] == "scored"}  # fmt: skip
+
+
+def minus_recipe_cell(variant: str, score: str, runs_dir: Path) -> str:
+    """ρ(variant) − ρ(recipe) on DLG4, a paired bootstrap over the variants both scored."""
+    if variant == DEFAULT:
+        return "—"
+    mine = _scored(variant, score, runs_dir)
+    recipe = _scored(DEFAULT, _performer_rho(_run("pdz", DEFAULT, runs_dir)[0])[0], runs_dir)
+    shared = sorted(set(mine) & set(recipe))
+    if not shared:
+        return "—"
+    diff = paired_bootstrap([mine[m][1] for m in shared], [recipe[m][1] for m in shared],
+                            [mine[m][0] for m in shared])  # fmt: skip
+    if math.isnan(diff.rho):
+        return "—"
+    return f"{diff.rho:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]"
+
+
 def table_row(variant: str, runs_dir: Path) -> str | None:
     runs = {family: _run(family, variant, runs_dir) for family in FAMILIES}
     if not all(runs.values()):
@@ -99,6 +131,7 @@ def table_row(variant: str, runs_dir: Path) -> str | None:
     cells = [
         f"{variant} | {VARIANTS[variant][0]} | {score}",
         bench_cells.interval_cell(rho, "rho", "low", "high", ".3f"),
+        minus_recipe_cell(variant, score, runs_dir),
         bench_cells.interval_cell(rho, "minus_pssm", "minus_pssm_low", "minus_pssm_high", "+.3f"),
         *map(bench_cells.contacts_cell, pdz_long), *map(bench_cells.contacts_cell, kunitz_long),
         bench_cells.mean_p_at_l_cell(pdz_long[0], kunitz_long[0]),
@@ -118,10 +151,10 @@ def reference_row(runs_dir: Path) -> str | None:
     pdz_long = bench_cells.long_range(pdz, "potts", "pdz")
     kunitz_long = bench_cells.long_range(kunitz, "potts", "kunitz")
     rows = [["PSSM | the PSSM of the recipe's rows (fields) | log-odds",
-             bench_cells.interval_cell(pssm, "rho", "low", "high", ".3f"), *[""] * 8]]  # fmt: skip
+             bench_cells.interval_cell(pssm, "rho", "low", "high", ".3f"), *[""] * 9]]  # fmt: skip
     if potts:
         rows.append(["Potts | the Potts model of the recipe's rows (couplings) | ΔE",
-                     bench_cells.interval_cell(potts, "rho", "low", "high", ".3f"), "",
+                     bench_cells.interval_cell(potts, "rho", "low", "high", ".3f"), "", "",
                      bench_cells.contacts_cell(pdz_long), "",
                      bench_cells.contacts_cell(kunitz_long), "",
                      bench_cells.mean_p_at_l_cell(pdz_long, kunitz_long), "", ""])  # fmt: skip
@@ -132,10 +165,10 @@ def reference_row(runs_dir: Path) -> str | None:
 def ablation_table(runs_dir: Path) -> str:
     lines = [
         "| run | what changes from the recipe | DLG4 score | DLG4 ρ [95 % CI] "
-        "| ρ − ρ(PSSM) [95 % CI] | PF00595 Jacobian | PF00595 position attention "
-        "| 5PTI Jacobian | 5PTI position attention | mean Jacobian P@L | train min "
-        "| wall min |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| ρ − ρ(recipe) [95 % CI] | ρ − ρ(PSSM) [95 % CI] | PF00595 Jacobian "
+        "| PF00595 position attention | 5PTI Jacobian | 5PTI position attention "
+        "| mean Jacobian P@L | train min | wall min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [line for variant in VARIANTS if (line := table_row(variant, runs_dir))]
     if line := reference_row(runs_dir):

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from scipy.stats import spearmanr
 
 from protein_performer.family import bench, family_cli
 
@@ -60,7 +61,21 @@ def _rho(rho: float, minus_pssm: float = 0.0) -> dict:
             "minus_pssm_high": minus_pssm + 0.03}  # fmt: skip
 
 
-def _write_run(runs, family, variant, value, wall_s=120.0):
+MEASURED = [0.1, 0.5, 0.2, 0.9, 0.4, 0.7, 0.3, 0.8]
+
+
+def _write_scores(run, variant, predicted):
+    """A `scores.tsv` of `family`: two rows outside ρ, then the scored variants."""
+    head = ["mutant", "measured", "status", "PSSM (same weighted rows)",
+            f"fb_pdz_{variant} causal-llr"]  # fmt: skip
+    lines = [f"# model: fb_pdz_{variant}", "\t".join(head), "P311A\t0.3\tunscorable\t\t",
+             "G322G\t0.0\tsynonymous\t\t"]  # fmt: skip
+    pairs = enumerate(zip(MEASURED, predicted, strict=True))
+    lines += [f"A{i}C\t{m}\tscored\t0.0\t{p}" for i, (m, p) in pairs]
+    (run / "family" / "scores.tsv").write_text("\n".join(lines) + "\n")
+
+
+def _write_run(runs, family, variant, value, wall_s=120.0, predicted=MEASURED):
     """One `family` run whose figures encode `value`; only the recipe's has a Potts model."""
     spearman = {"PSSM (same weighted rows)": _rho(0.43)}
     contacts = {"jacobian": {"4.5": _long(value, 0.5), "8": _long(value / 2, 0.7)},
@@ -79,27 +94,33 @@ def _write_run(runs, family, variant, value, wall_s=120.0):
         json.dumps({"spearman": spearman, "contacts": contacts, "train_seconds": 60.0})
     )
     (run / "bench.json").write_text(json.dumps({"exit": 0, "wall_s": wall_s}))
+    if family == "pdz":
+        _write_scores(run, variant, predicted)
 
 
 def test_table_reads_each_row_from_its_own_two_runs(tmp_path):
     for family in bench.FAMILIES:
         _write_run(tmp_path, family, bench.DEFAULT, 0.54)
-        _write_run(tmp_path, family, "no_position_attention", 0.50, wall_s=240.0)
+        _write_run(tmp_path, family, "no_position_attention", 0.50, wall_s=240.0,
+                   predicted=[*MEASURED[:6], *MEASURED[6:][::-1]])  # fmt: skip
     _write_run(tmp_path, "pdz", "mlm", 0.45)  # its Kunitz run has not finished
     table = bench.ablation_table(tmp_path)
     rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in table.splitlines()}
     recipe = rows["default"]
     assert recipe[2] == "causal-llr" and recipe[3] == "0.540 [0.500, 0.580]"
-    assert recipe[4] == "+0.110 [+0.080, +0.140]"
+    assert recipe[4] == "—" and recipe[5] == "+0.110 [+0.080, +0.140]"
     # Jacobian and position attention, P@L / P@L/5; 5PTI read at Cβ 8 Å.
-    assert recipe[5] == "0.540 / 0.500" and recipe[6] == "0.640 / 0.600"
-    assert recipe[7] == "0.270 / 0.700" and recipe[8] == "0.200 / 0.800"
-    assert recipe[9] == "0.405"  # (0.54 + 0.27) / 2
+    assert recipe[6] == "0.540 / 0.500" and recipe[7] == "0.640 / 0.600"
+    assert recipe[8] == "0.270 / 0.700" and recipe[9] == "0.200 / 0.800"
+    assert recipe[10] == "0.405"  # (0.54 + 0.27) / 2
     # A minute of training on each family; the two runs' wall times.
-    assert recipe[10] == "2.0" and recipe[11].rstrip(" |") == "4.0"
+    assert recipe[11] == "2.0" and recipe[12].rstrip(" |") == "4.0"
     ablated = rows["no_position_attention"]
-    assert ablated[6] == "—" and ablated[8] == "—" and ablated[11].rstrip(" |") == "8.0"
+    assert ablated[7] == "—" and ablated[9] == "—" and ablated[12].rstrip(" |") == "8.0"
+    # Against the recipe (ρ 1 on the scored rows), on the scored rows of both runs only.
+    swapped = spearmanr([*MEASURED[:6], *MEASURED[6:][::-1]], MEASURED)[0]
+    assert ablated[4].startswith(f"{swapped - 1:+.3f} [")
     assert "mlm" not in rows  # a row needs both families' runs
-    assert rows["Potts"][3] == "0.540 [0.500, 0.580]" and rows["Potts"][5] == "0.620 / 0.875"
-    assert rows["Potts"][7] == "0.377 / 0.800"
+    assert rows["Potts"][3] == "0.540 [0.500, 0.580]" and rows["Potts"][6] == "0.620 / 0.875"
+    assert rows["Potts"][8] == "0.377 / 0.800"
     assert rows["PSSM"][3] == "0.430 [0.390, 0.470]"
