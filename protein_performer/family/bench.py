@@ -83,9 +83,8 @@ def _run(family: str, variant: str, runs_dir: Path) -> tuple[dict, dict] | None:
 
 def _performer_rho(data: dict) -> tuple[str, dict]:
     """The run's own best score (the model's, not the PSSM's, Potts' or a product of experts)."""
-    others = ("PSSM", "Potts", "protein_")
     rho = {k: v for k, v in data["spearman"].items()
-           if not k.startswith(others) and not is_product_of_experts(k)}  # fmt: skip
+           if not k.startswith(("PSSM", "Potts")) and not is_product_of_experts(k)}  # fmt: skip
     name, best = max(rho.items(), key=lambda kv: kv[1]["rho"])
     return name.split(" ", 1)[1], best
 
@@ -105,10 +104,11 @@ def _scored(variant: str, score: str, runs_dir: Path) -> dict[str, tuple[float, 
 
 def minus_recipe_cell(variant: str, score: str, runs_dir: Path) -> str:
     """ρ(variant) − ρ(recipe) on DLG4, a paired bootstrap over the variants both scored."""
-    if variant == DEFAULT:
+    recipe_run = _run("pdz", DEFAULT, runs_dir)
+    if variant == DEFAULT or recipe_run is None:
         return "—"
     mine = _scored(variant, score, runs_dir)
-    recipe = _scored(DEFAULT, _performer_rho(_run("pdz", DEFAULT, runs_dir)[0])[0], runs_dir)
+    recipe = _scored(DEFAULT, _performer_rho(recipe_run[0])[0], runs_dir)
     shared = sorted(set(mine) & set(recipe))
     if not shared:
         return "—"
@@ -150,7 +150,7 @@ def reference_row(runs_dir: Path) -> str | None:
     pssm = next(v for k, v in pdz["spearman"].items() if k.startswith("PSSM"))
     pdz_long = bench_cells.long_range(pdz, "potts", "pdz")
     kunitz_long = bench_cells.long_range(kunitz, "potts", "kunitz")
-    rows = [["PSSM | the PSSM of the recipe's rows (fields) | log-odds",
+    rows = [["PSSM | the PSSM of the recipe's rows (one column at a time) | log-odds",
              bench_cells.interval_cell(pssm, "rho", "low", "high", ".3f"), *[""] * 9]]  # fmt: skip
     if potts:
         rows.append(["Potts | the Potts model of the recipe's rows (couplings) | ΔE",

@@ -124,3 +124,10 @@ def test_table_reads_each_row_from_its_own_two_runs(tmp_path):
     assert rows["Potts"][3] == "0.540 [0.500, 0.580]" and rows["Potts"][6] == "0.620 / 0.875"
     assert rows["Potts"][8] == "0.377 / 0.800"
     assert rows["PSSM"][3] == "0.430 [0.390, 0.470]"
+
+
+def test_a_variant_without_the_recipe_run_has_no_difference_to_it(tmp_path):
+    for family in bench.FAMILIES:
+        _write_run(tmp_path, family, "mlm", 0.45)
+    row = bench.ablation_table(tmp_path).splitlines()[-1].split(" | ")
+    assert row[0] == "| mlm" and row[3] == "0.450 [0.410, 0.490]" and row[4] == "—"
