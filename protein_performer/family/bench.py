@@ -102,13 +102,19 @@ def _scored(variant: str, score: str, runs_dir: Path) -> dict[str, tuple[float, 
                 for row in rows if row["status"] == "scored"}  # fmt: skip
 
 
-def minus_recipe_cell(variant: str, score: str, runs_dir: Path) -> str:
-    """ρ(variant) − ρ(recipe) on DLG4, a paired bootstrap over the variants both scored."""
+def recipe_scores(runs_dir: Path) -> dict[str, tuple[float, float]]:
+    """The PDZ recipe run's scored variants under its best score; empty without the run."""
     recipe_run = _run("pdz", DEFAULT, runs_dir)
-    if variant == DEFAULT or recipe_run is None:
+    return _scored(DEFAULT, _performer_rho(recipe_run[0])[0], runs_dir) if recipe_run else {}
+
+
+def minus_recipe_cell(
+    variant: str, score: str, runs_dir: Path, recipe: dict[str, tuple[float, float]]
+) -> str:
+    """ρ(variant) − ρ(recipe) on DLG4, a paired bootstrap over the variants both scored."""
+    if variant == DEFAULT or not recipe:
         return "—"
     mine = _scored(variant, score, runs_dir)
-    recipe = _scored(DEFAULT, _performer_rho(recipe_run[0])[0], runs_dir)
     shared = sorted(set(mine) & set(recipe))
     if not shared:
         return "—"
@@ -119,7 +125,8 @@ def minus_recipe_cell(variant: str, score: str, runs_dir: Path) -> str:
     return f"{diff.rho:+.3f} [{diff.low:+.3f}, {diff.high:+.3f}]"
 
 
-def table_row(variant: str, runs_dir: Path) -> str | None:
+def table_row(variant: str, runs_dir: Path, recipe: dict[str, tuple[float, float]]) -> str | None:
+    """One variant's row from its two runs; `recipe` is `recipe_scores(runs_dir)`."""
     runs = {family: _run(family, variant, runs_dir) for family in FAMILIES}
     if not all(runs.values()):
         return None
@@ -131,7 +138,7 @@ def table_row(variant: str, runs_dir: Path) -> str | None:
     cells = [
         f"{variant} | {VARIANTS[variant][0]} | {score}",
         bench_cells.interval_cell(rho, "rho", "low", "high", ".3f"),
-        minus_recipe_cell(variant, score, runs_dir),
+        minus_recipe_cell(variant, score, runs_dir, recipe),
         bench_cells.interval_cell(rho, "minus_pssm", "minus_pssm_low", "minus_pssm_high", "+.3f"),
         *map(bench_cells.contacts_cell, pdz_long), *map(bench_cells.contacts_cell, kunitz_long),
         bench_cells.mean_p_at_l_cell(pdz_long[0], kunitz_long[0]),
@@ -170,7 +177,8 @@ def ablation_table(runs_dir: Path) -> str:
         "| mean Jacobian P@L | train min | wall min |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [line for variant in VARIANTS if (line := table_row(variant, runs_dir))]
+    recipe = recipe_scores(runs_dir)
+    lines += [line for variant in VARIANTS if (line := table_row(variant, runs_dir, recipe))]
     if line := reference_row(runs_dir):
         lines.append(line)
     return "\n".join(lines)
