@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 def _bench(args: argparse.Namespace) -> int:
     """Run the variants on both families (unless --collect-only), then write the tables and
     maybe ship."""
+    bench_cells.check_jobs(args.jobs)
     command_line.inputs_checked()
     if not args.collect_only:
         # The two families of one variant side by side, the recipe's (slowest) runs first.

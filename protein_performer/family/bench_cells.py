@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from protein_performer.errors import UserError
+
 # family -> its `family` config (PDZ with the DLG4_RAT scan, Kunitz with 5PTI).
 FAMILIES = {"pdz": "configs/family.yaml", "kunitz": "configs/family_pf00014.yaml"}
 # The contact truth each family is read against: PF00595's column map at 4.5 Å, 5PTI at Cβ 8 Å.
@@ -16,6 +18,12 @@ THRESHOLD = {"pdz": "4.5", "kunitz": "8"}
 READOUTS = ("jacobian", "position_attention")
 # One torch thread per run: runs share the cores with each other.
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def check_jobs(jobs: int) -> None:
+    """`--jobs` is the number of runs at once: at least one."""
+    if jobs < 1:
+        raise UserError(f"--jobs must be >= 1, got {jobs}")
 
 
 def timed(cmd: list[str], log: Path) -> dict:

@@ -30,6 +30,7 @@ from protein_performer.analysis.dms_cli import DMS_FLAGS
 from protein_performer.family.bench_cells import (
     FAMILIES,
     READOUTS,
+    check_jobs,
     contacts_cell,
     interval_cell,
     long_range,
@@ -238,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    check_jobs(args.jobs)
     for config in FAMILIES.values():
         dms_inputs(config)  # a config the dms runs cannot read stops the bench before training
     command_line.inputs_checked()
